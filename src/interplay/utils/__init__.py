@@ -1,0 +1,1 @@
+"""Utilities shared by both families (errors, validation, atomic file writes, config helpers)."""
