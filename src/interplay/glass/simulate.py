@@ -1,0 +1,449 @@
+"""KA data pipeline: equilibrate, measure τα, iso-configurational runs, inherent structures.
+
+Entry point (Hydra, ``conf/simulate.yaml``)::
+
+    python -m interplay.glass.simulate T=0.8 job=0
+    python -m interplay.glass.simulate -m T=0.8,0.9,1.0 job=0,1,2 configs_per_job=10
+
+Every (T, job) pair is an independent job (a SLURM array element with the submitit launcher):
+it starts from its own random configuration (seeded by ``seed``, T and ``job``), melts it,
+equilibrates it with a Nosé-Hoover NVT thermostat for ``equil_tau`` × τα (τα measured on the
+fly from F_s(k = 7.25, t) = 1/e of the A particles, thesis §2.1.3), and then produces
+``configs_per_job`` configurations ``spacing_tau`` × τα apart. For each configuration it runs
+``n_runs`` iso-configurational NVE trajectories from fresh Maxwell-Boltzmann velocities (thesis
+eq. 2.17: the propensity is the iso-average of |r_i(t) − r_i(0)|), quenches it to its inherent
+structure with FIRE and stores the per-particle potential energies of both.
+
+A job checkpoints after every equilibration segment and every iso-configurational run and
+continues from there when restarted; all files are written atomically.
+
+Output (GlassBench layout, read by ``interplay.glass.io.load``)::
+
+    out_dir/T{T}/{train,test}/N{N}T{T}_{i}.npz   types, initial_positions,
+        initial_positions_inherent, md_prop (n_t, N), times, box, temperature, epot,
+        epot_inherent, time_indices
+    out_dir/T{T}/{train,test}/N{N}T{T}_{i}.json  metadata (T, rho, N, tau_alpha, seeds, LAMMPS
+        version, wall time, ...)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from interplay.glass.dynamics import K_PEAK, log_time_grid, self_intermediate_scattering, tau_alpha
+from interplay.glass.lammps_ka import DENSITY, KASimulation, box_length, ka_types
+from interplay.utils.atomic import write_json, write_npz
+from interplay.utils.errors import ConfigError, ConvergenceError
+from interplay.utils.validation import check_int_at_least, check_positive
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+
+
+def format_temperature(T: float) -> str:
+    """``0.44 -> "0.44"``, ``1 -> "1.0"`` (the directory / file-name spelling)."""
+    s = f"{float(T):g}"
+    return s if "." in s or "e" in s else s + ".0"
+
+
+@dataclass
+class SimulationSettings:
+    T: float = 0.8
+    n_particles: int = 1000
+    density: float = DENSITY
+    dt: float = 0.005
+    seed: int = 0
+    job: int = 0
+    configs_per_job: int = 1
+    n_train: int = 27  # configuration index < n_train -> train/, else test/
+    n_runs: int = 32
+    n_times: int = 10
+    t_min: float = 0.05
+    t_max: float | None = None  # absolute end of the time grid (LJ units) ...
+    t_max_tau: float = 3.0  # ... or this many τα (tau_alpha_ref[T], else the job's own τα)
+    tau_alpha_ref: dict[str, float] = field(default_factory=dict)
+    tau_guess: float | None = None
+    equil_tau: float = 50.0
+    equil_min_time: float = 20.0
+    segment_tau: float = 10.0
+    spacing_tau: float = 5.0
+    melt_T: float = 2.0
+    melt_time: float = 10.0
+    thermostat_damp: float = 0.5
+    fire_ftol: float = 1e-8
+    out_dir: str = "data/ka3d"
+    progress: bool = True
+
+    def validate(self) -> SimulationSettings:
+        check_positive("T", self.T)
+        check_positive("density", self.density)
+        check_positive("dt", self.dt)
+        check_int_at_least("n_particles", self.n_particles, 10)
+        check_int_at_least("job", self.job, 0)
+        check_int_at_least("configs_per_job", self.configs_per_job, 1)
+        check_int_at_least("n_runs", self.n_runs, 1)
+        check_int_at_least("n_times", self.n_times, 1)
+        for name in ("t_min", "t_max_tau", "equil_tau", "segment_tau", "spacing_tau"):
+            check_positive(name, getattr(self, name))
+        if self.t_max is not None and self.t_max <= self.t_min:
+            raise ConfigError(f"t_max={self.t_max} must exceed t_min={self.t_min}")
+        return self
+
+    @property
+    def tag(self) -> str:
+        return format_temperature(self.T)
+
+    def reference_tau(self) -> float | None:
+        for key, value in (self.tau_alpha_ref or {}).items():
+            if abs(float(key) - self.T) < 1e-9:
+                return float(value)
+        return None
+
+
+def derived_seed(*parts: object) -> int:
+    """A reproducible 31-bit seed from arbitrary parts (stable across Python runs)."""
+    digest = hashlib.sha256(repr(parts).encode()).digest()
+    return int.from_bytes(digest[:4], "little") % 900_000_000 + 1
+
+
+# --------------------------------------------------------------------------------- checkpoint
+class Checkpoint:
+    """Job state on disk: a JSON header plus arrays, both replaced atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.meta: dict[str, Any] = {}
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def load(self) -> bool:
+        if not self.path.exists():
+            return False
+        with np.load(self.path, allow_pickle=False) as data:
+            self.arrays = {k: data[k] for k in data.files if k != "_meta"}
+            self.meta = json.loads(str(data["_meta"]))
+        return True
+
+    def save(self) -> None:
+        write_npz(self.path, _meta=np.array(json.dumps(self.meta)), **self.arrays)
+
+
+# --------------------------------------------------------------------------------- the job
+class Job:
+    """One (T, job) unit of the pipeline; ``run()`` is resumable."""
+
+    def __init__(self, settings: SimulationSettings) -> None:
+        self.s = settings.validate()
+        self.out = Path(self.s.out_dir) / f"T{self.s.tag}"
+        self.ckpt = Checkpoint(self.out / ".state" / f"job{self.s.job}.npz")
+        self.md_steps = 0  # MD steps integrated by this process (for the benchmark)
+        self.md_seconds = 0.0
+        self.sim: KASimulation | None = None
+
+    # ------------------------------------------------------------------ helpers
+    def _run(self, steps: int, setup: bool = True) -> None:
+        t0 = time.perf_counter()
+        self.sim.run(steps, setup=setup)
+        self.md_seconds += time.perf_counter() - t0
+        self.md_steps += int(steps)
+
+    def _segment_fs(self, length: float) -> tuple[float, np.ndarray, np.ndarray]:
+        """NVT for ``length``; F_s of the A particles from the segment start; returns τα."""
+        sim, s = self.sim, self.s
+        times = log_time_grid(s.dt, length, 24, s.dt)
+        start = sim.positions(unwrapped=True)
+        a = sim.types == 0
+        done, fs = 0, []
+        for k, t in enumerate(times):
+            steps = sim.steps(t) - done
+            self._run(steps, setup=(k == 0))
+            done += steps
+            fs.append(self_intermediate_scattering((sim.unwrapped_fast() - start)[a]))
+        fs = np.array(fs)
+        return tau_alpha(times, fs), times, fs
+
+    def file_stem(self, index: int) -> Path:
+        split = "train" if index < self.s.n_train else "test"
+        return self.out / split / f"N{self.s.n_particles}T{self.s.tag}_{index}"
+
+    def time_grid(self, tau: float) -> np.ndarray:
+        s = self.s
+        t_max = s.t_max
+        if t_max is None:
+            ref = s.reference_tau()
+            t_max = s.t_max_tau * (ref if ref is not None else tau)
+        return log_time_grid(s.t_min, t_max, s.n_times, s.dt)
+
+    # ------------------------------------------------------------------ stages
+    def _start(self) -> None:
+        s, ck = self.s, self.ckpt
+        rng = np.random.default_rng(derived_seed(s.seed, s.tag, s.job, "init"))
+        L = box_length(s.n_particles, s.density)
+        types = ka_types(s.n_particles)
+        self.sim = KASimulation(types, L, dt=s.dt)
+        self.sim.set_positions(rng.uniform(0.0, L, (s.n_particles, 3)))
+        self.sim.remove_overlaps()
+        self.sim.draw_velocities(s.melt_T, derived_seed(s.seed, s.tag, s.job, "melt"))
+        self.sim.set_integrator("nvt", s.melt_T, s.thermostat_damp)
+        self._run(self.sim.steps(s.melt_time))
+        ck.meta = {
+            "stage": "equilibrate",
+            "equil_time": 0.0,
+            "taus": [],
+            "config": 0,
+            "runs_done": 0,
+            "box": [L] * 3,
+            "wall_time": 0.0,
+            "md_steps": 0,
+        }
+        self._save_state()
+
+    def _save_state(self, extra: dict[str, np.ndarray] | None = None) -> None:
+        ck = self.ckpt
+        ck.arrays = dict(extra or {})
+        ck.arrays["x"] = self.sim.positions()
+        ck.arrays["v"] = self.sim.velocities()
+        ck.meta["wall_time"] = self._wall_before + (time.perf_counter() - self._t_start)
+        ck.meta["md_steps"] = self._steps_before + self.md_steps
+        ck.save()
+
+    def _restore(self) -> None:
+        s, ck = self.s, self.ckpt
+        self.sim = KASimulation(ka_types(s.n_particles), np.array(ck.meta["box"]), dt=s.dt)
+        if "x0" in ck.arrays and ck.meta["stage"] == "iso":
+            self.sim.set_positions(ck.arrays["x0"], ck.arrays["v0"])
+        else:
+            self.sim.set_positions(ck.arrays["x"], ck.arrays["v"])
+
+    def current_tau(self) -> float:
+        # the first segment follows the melt (aging): never trust it once others exist
+        taus = [t for t in self.ckpt.meta["taus"][1:] if np.isfinite(t)]
+        if not taus:
+            return float("nan")
+        return float(np.median(taus[-3:]))
+
+    def _equilibrate(self) -> None:
+        s, ck = self.s, self.ckpt
+        self.sim.set_integrator("nvt", s.T, s.thermostat_damp)
+        guess = s.tau_guess or s.reference_tau() or 1.0
+        while True:
+            tau = self.current_tau()
+            if not np.isfinite(tau):
+                tau = guess
+            n_seg = len(ck.meta["taus"])
+            if (
+                n_seg >= 4
+                and ck.meta["equil_time"] >= s.equil_tau * tau
+                and ck.meta["equil_time"] >= s.equil_min_time
+            ):
+                break
+            length = max(s.segment_tau * tau, 2.0)
+            t_seg, _, _ = self._segment_fs(length)
+            if not np.isfinite(t_seg):  # no decay within the segment: τα is longer
+                guess = 2.0 * length / s.segment_tau
+                ck.meta["taus"].append(float("nan"))
+            else:
+                ck.meta["taus"].append(t_seg)
+            ck.meta["equil_time"] += float(length)
+            if n_seg > 200:
+                raise ConvergenceError(
+                    f"T={s.T}: F_s(k={K_PEAK}) did not decay after {ck.meta['equil_time']:.0f} "
+                    "time units: this temperature is out of reach of plain MD at this budget"
+                )
+            log.info(
+                "T=%s job %d: equilibration %.1f / %.1f, tau_alpha(segment)=%.3f",
+                s.tag,
+                s.job,
+                ck.meta["equil_time"],
+                s.equil_tau * self.current_tau(),
+                t_seg,
+            )
+            self._save_state()
+        ck.meta["stage"] = "produce"
+        ck.meta["tau_equil"] = self.current_tau()
+        self._save_state()
+
+    def _produce(self) -> list[Path]:
+        s, ck, sim = self.s, self.ckpt, self.sim
+        written: list[Path] = []
+        while ck.meta["config"] < s.configs_per_job:
+            c = ck.meta["config"]
+            index = s.job * s.configs_per_job + c
+            stem = self.file_stem(index)
+            if ck.meta["stage"] == "produce":
+                if c > 0 and not ck.meta.get("spaced", False):
+                    sim.set_integrator("nvt", s.T, s.thermostat_damp)
+                    t_seg, _, _ = self._segment_fs(s.spacing_tau * self.current_tau())
+                    ck.meta["taus"].append(t_seg)
+                    ck.meta["spaced"] = True
+                    self._save_state()
+                x0, v0 = sim.positions(), sim.velocities()
+                ck.meta.update(stage="iso", runs_done=0)
+                times = self.time_grid(ck.meta["tau_equil"])
+                ck.meta["times"] = times.tolist()
+                self._save_state(
+                    {"x0": x0, "v0": v0, "disp_sum": np.zeros((times.size, s.n_particles))}
+                )
+            written.append(self._iso_and_write(index, stem))
+            ck.meta.update(stage="produce", config=c + 1, spaced=False)
+            self._save_state()
+        ck.meta["stage"] = "done"
+        self._save_state()
+        return written
+
+    def _iso_and_write(self, index: int, stem: Path) -> Path:
+        s, ck, sim = self.s, self.ckpt, self.sim
+        x0, v0 = ck.arrays["x0"], ck.arrays["v0"]
+        disp_sum = ck.arrays["disp_sum"]
+        times = np.array(ck.meta["times"])
+        grid_steps = np.rint(times / s.dt).astype(np.int64)
+        iterator = range(ck.meta["runs_done"], s.n_runs)
+        if s.progress:
+            from tqdm import tqdm  # noqa: PLC0415
+
+            iterator = tqdm(
+                iterator,
+                initial=ck.meta["runs_done"],
+                total=s.n_runs,
+                mininterval=5.0,
+                desc=f"T={s.tag} config {index} iso-runs",
+                leave=False,
+            )
+        for r in iterator:
+            sim.set_positions(x0)
+            sim.draw_velocities(s.T, derived_seed(s.seed, s.tag, index, "iso", r))
+            sim.set_integrator("nve")
+            done = 0
+            for k, n_steps in enumerate(grid_steps):
+                self._run(int(n_steps) - done, setup=(k == 0))
+                done = int(n_steps)
+                disp_sum[k] += np.linalg.norm(sim.unwrapped_fast() - x0, axis=1)
+            ck.meta["runs_done"] = r + 1
+            sim.set_positions(x0, v0)
+            self._save_state({"x0": x0, "v0": v0, "disp_sum": disp_sum})
+
+        # inherent structure (FIRE) and per-particle energies, thermal and IS
+        sim.set_positions(x0, v0)
+        epot = sim.per_particle_energy()
+        thermo = sim.thermo()
+        n_iter = sim.minimize_fire(s.fire_ftol)
+        x_is = sim.positions()
+        epot_is = sim.per_particle_energy()
+        sim.set_positions(x0, v0)
+
+        md_prop = disp_sum / s.n_runs
+        types = sim.types.astype(np.int8)
+        path = Path(f"{stem}.npz")
+        write_npz(
+            path,
+            types=types,
+            initial_positions=x0,
+            initial_positions_inherent=x_is,
+            md_prop=md_prop.astype(np.float32),
+            times=times,
+            time_indices=np.arange(times.size),
+            box=np.asarray(ck.meta["box"], dtype=np.float64),
+            temperature=np.float64(s.T),
+            epot=epot,
+            epot_inherent=epot_is,
+        )
+        from interplay.glass.lammps_ka import lammps_version  # noqa: PLC0415
+
+        taus = [t for t in ck.meta["taus"][1:] if np.isfinite(t)]
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "model": "Kob-Andersen 80:20 LJ, eps AA/AB/BB 1/1.5/0.5, sigma 1/0.8/0.88, "
+            "cutoff 2.5 sigma, shifted",
+            "temperature": s.T,
+            "density": s.density,
+            "n_particles": s.n_particles,
+            "index": index,
+            "job": s.job,
+            "seed": s.seed,
+            "init_seed": derived_seed(s.seed, s.tag, s.job, "init"),
+            "iso_seeds": [derived_seed(s.seed, s.tag, index, "iso", r) for r in range(s.n_runs)],
+            "n_runs": s.n_runs,
+            "dt": s.dt,
+            "times": times.tolist(),
+            "tau_alpha": float(np.mean(taus[-max(3, len(taus) // 2) :])),
+            "tau_alpha_segments": ck.meta["taus"],
+            "tau_alpha_k": K_PEAK,
+            "equilibration_time": ck.meta["equil_time"],
+            "equilibration_tau": ck.meta["equil_time"] / ck.meta["tau_equil"],
+            "thermostat": f"Nose-Hoover NVT, Tdamp={s.thermostat_damp}",
+            "pe_per_particle": float(epot.mean()),
+            "pe_inherent_per_particle": float(epot_is.mean()),
+            "pressure": thermo.pressure,
+            "kinetic_temperature": thermo.temperature,
+            "fire_iterations": n_iter,
+            "lammps_version": lammps_version(),
+            "wall_time_s": self._wall_before + (time.perf_counter() - self._t_start),
+            "md_steps_job": self._steps_before + self.md_steps,
+            "settings": {k: v for k, v in asdict(s).items() if k != "tau_alpha_ref"},
+        }
+        write_json(Path(f"{stem}.json"), meta)
+        log.info("wrote %s (tau_alpha=%.3f)", path, meta["tau_alpha"])
+        return path
+
+    def run(self) -> list[Path]:
+        """Run (or resume) the job; returns the configuration files written by this call."""
+        self._t_start = time.perf_counter()
+        resumed = self.ckpt.load()
+        self._wall_before = float(self.ckpt.meta.get("wall_time", 0.0)) if resumed else 0.0
+        self._steps_before = int(self.ckpt.meta.get("md_steps", 0)) if resumed else 0
+        if resumed and self.ckpt.meta.get("stage") == "done":
+            log.info("T=%s job %d already done", self.s.tag, self.s.job)
+            return []
+        if resumed:
+            log.info(
+                "resuming T=%s job %d at stage %s", self.s.tag, self.s.job, self.ckpt.meta["stage"]
+            )
+            self._restore()
+        else:
+            self._start()
+        try:
+            if self.ckpt.meta["stage"] == "equilibrate":
+                self._equilibrate()
+            return self._produce()
+        finally:
+            self.sim.close()
+
+
+def settings_from_cfg(cfg: Any) -> SimulationSettings:
+    from omegaconf import OmegaConf  # noqa: PLC0415
+
+    raw = OmegaConf.to_container(cfg, resolve=True)
+    raw = {k: v for k, v in raw.items() if k != "hydra"}
+    allowed = set(SimulationSettings.__dataclass_fields__)
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ConfigError(f"unknown simulate settings {unknown}; allowed: {sorted(allowed)}")
+    raw["tau_alpha_ref"] = {str(k): float(v) for k, v in (raw.get("tau_alpha_ref") or {}).items()}
+    return SimulationSettings(**raw)
+
+
+def main() -> None:  # pragma: no cover - thin Hydra wrapper
+    import hydra  # noqa: PLC0415
+    from hydra.utils import to_absolute_path  # noqa: PLC0415
+
+    conf_dir = str(Path(__file__).resolve().parents[3] / "conf")
+
+    @hydra.main(config_path=conf_dir, config_name="simulate", version_base="1.3")
+    def _entry(cfg: Any) -> None:
+        settings = settings_from_cfg(cfg)
+        settings.out_dir = to_absolute_path(settings.out_dir)
+        Job(settings).run()
+
+    _entry()
+
+
+if __name__ == "__main__":
+    main()
