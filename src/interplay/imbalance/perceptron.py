@@ -75,7 +75,8 @@ class SphericalPerceptron(LightningModule):
         """Plain SGD over the mini-batches of one chunk (see ``ReplicaBatches``)."""
         optimizer = self.optimizers()
         losses = []
-        for x, y in zip(batch[0].split(self.batch_size, dim=1), batch[1].split(self.batch_size, dim=1)):
+        x_chunk, y_chunk, step_sizes = batch
+        for x, y in zip(x_chunk.split(step_sizes, dim=1), y_chunk.split(step_sizes, dim=1)):
             per_replica = 0.5 * (torch.sigmoid(self(x)) - y).pow(2).mean(dim=1)
             optimizer.zero_grad(set_to_none=True)
             # Sum over replicas: each student gets exactly its own mini-batch-mean gradient.

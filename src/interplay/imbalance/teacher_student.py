@@ -87,17 +87,18 @@ def sample_dataset(
 class ReplicaBatches:
     """SGD mini-batches for K models trained side by side on their own datasets.
 
-    Every epoch draws a fresh permutation per replica (SGD without replacement). Mini-batch j
+    Every epoch draws a fresh permutation per replica (SGD without replacement); mini-batch j
     of replica k holds samples ``perm_k[j*B:(j+1)*B]``. To keep the Python/Lightning overhead
-    per SGD step negligible, ``steps_per_chunk`` consecutive mini-batches are yielded together
-    as one chunk ``(x (K, S*B, N), y (K, S*B))``; the model splits it into S SGD steps.
-    Under DDP each rank takes every ``world_size``-th chunk, so ranks see disjoint data.
+    per SGD step negligible, ``steps_per_chunk`` consecutive mini-batches travel together as one
+    item ``(x (K, m, N), y (K, m), step_sizes)``; the model takes ``step_sizes`` samples per SGD
+    step. Under DDP every rank holds an equal share of *each* mini-batch, so gradient averaging
+    across ranks reproduces single-process SGD with batch size B.
     """
 
     def __init__(
         self, x: torch.Tensor, y: torch.Tensor, batch_size: int, steps_per_chunk: int, seed: int
     ):
-        self.x, self.y = x, y
+        self.x, self.y, self.batch_size = x, y, batch_size
         self.chunk_size = batch_size * steps_per_chunk
         self.generator = torch.Generator().manual_seed(seed)
 
@@ -108,17 +109,26 @@ class ReplicaBatches:
         return 0, 1
 
     def __len__(self) -> int:
-        rank, world = self._rank()
-        return len(range(rank, math.ceil(self.x.shape[1] / self.chunk_size), world))
+        return math.ceil(self.x.shape[1] / self.chunk_size)
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, list[int]]]:
         n_replicas, n = self.y.shape
-        order = torch.argsort(torch.rand((n_replicas, n), generator=self.generator), dim=1)
-        rows = torch.arange(n_replicas)[:, None]
         rank, world = self._rank()
-        for start in range(rank * self.chunk_size, n, world * self.chunk_size):
-            idx = order[:, start : start + self.chunk_size]
-            yield self.x[rows, idx], self.y[rows, idx]
+        if self.batch_size < world:
+            raise ConfigError(
+                f"data.batch_size={self.batch_size} is smaller than the {world} DDP processes: "
+                "every process needs at least one sample per SGD step."
+            )
+        order = torch.argsort(torch.rand((n_replicas, n), generator=self.generator), dim=1)
+        position = torch.arange(n)
+        mine = (position % self.batch_size) % world == rank  # this rank's share of every batch
+        rows = torch.arange(n_replicas)[:, None]
+        for start in range(0, n, self.chunk_size):
+            stop = min(start + self.chunk_size, n)
+            keep = mine[start:stop]
+            idx = order[:, start:stop][:, keep]
+            steps = keep.split(self.batch_size)
+            yield self.x[rows, idx], self.y[rows, idx], [int(s.sum()) for s in steps]
 
 
 class TestSetStream:

@@ -1,0 +1,406 @@
+"""Replica-symmetric theory of the imbalanced teacher-student spherical perceptron (thesis §1.3.2).
+
+Model (eqs. 1.32-1.36): teacher label ``g0 = sign(w0.S/sqrt(N) + b0)``, Gibbs student
+``g = sign(w.S/sqrt(N) + b)`` with ``w.w = N``, error-counting energy at temperature ``T``,
+``P = alpha N`` training samples of which a fraction ``rho`` (``rho_train``) are positives.
+
+RS free energy (eq. 1.70): ``-βf = extr_{q,R,b} Φ(q,R,b)`` with ``Φ = G0 + E`` where
+
+* ``G0 = ½ log(1-q) + ½ (q-R²)/(1-q)`` is eq. 1.86 after eliminating ``q̂, R̂, λ`` with
+  eqs. 1.87-1.88 (``R = R̂(1-q)``, ``q = (q̂+R̂²)(1-q)²``, ``λ + q̂ = 1/(1-q)``);
+* ``E = -αρ G_r^+ - α(1-ρ) G_r^-`` (eqs. 1.78-1.79). Writing the student's quenched mean field
+  as ``sqrt(q) z`` and integrating the teacher field ``y`` conditionally on ``z`` (``y`` and
+  ``sqrt(q) z`` have covariance ``R``), each double integral ``∫Dy ∫Dt`` becomes a single one:
+
+      E = A+ ∫Dz W+(z) L(a) + A- ∫Dz W-(z) L(-a),      A+ = αρ/c+,  A- = α(1-ρ)/c-,
+      W±(z) = Φ(±(b0 + κz)/sqrt(1-κ²)),  κ = R/sqrt(q),  a = (sqrt(q) z + b)/sqrt(1-q),
+      L(a) = log(e^{-β} + (1-e^{-β}) Φ(a))    (the argument of eq. 1.78 with H(u) = Φ(a)).
+
+The saddle-point equations are the stationarity conditions of ``Φ``: ``R̂ = ∂E/∂R``,
+``q̂ = -2 ∂E/∂q`` (eqs. 1.89-1.90) and ``∂E/∂b = 0`` (eq. 1.91). The κ-derivative is integrated
+by parts once, which turns the (delta-like as R -> 1) derivative of the teacher step into a
+smooth Gaussian average (``D_κ`` below). For ``learn_bias=False`` the student bias is fixed to
+``b = b0`` ("when the teacher bias is known") and only the (q, R) equations are solved.
+``T = 0`` (β = ∞) is allowed: the Gibbs measure is then uniform on the version space.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy.optimize import brentq, root
+from scipy.special import expit, log_ndtr, logit, ndtr, ndtri
+
+from interplay.imbalance.regimes import intrinsic_imbalance
+from interplay.imbalance.replica_integrals import (
+    gauss_average_nodes,
+    log_sigmoid_mix,
+    log_sigmoid_mix_prime,
+)
+from interplay.utils.errors import ConfigError
+from interplay.utils.validation import check_finite, check_open_unit, check_positive
+
+#: Largest |b0| accepted (rho0 ~ 1e-9 beyond ~6; the theory is tested up to |b0| = 2).
+B0_MAX = 6.0
+
+
+@dataclass(frozen=True)
+class ControlParams:
+    """Control parameters of one saddle point (thesis: α, T, b0, ρ_train)."""
+
+    alpha: float
+    T: float
+    b0: float
+    rho_train: float
+    learn_bias: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive("alpha", self.alpha)
+        check_finite("T", self.T)
+        if self.T < 0:
+            raise ConfigError(f"T={self.T!r} is out of range: T must be >= 0.")
+        check_finite("b0", self.b0)
+        if abs(self.b0) > B0_MAX:
+            raise ConfigError(f"b0={self.b0!r} is out of range: |b0| must be <= {B0_MAX}.")
+        check_open_unit("rho_train", self.rho_train)
+        if not isinstance(self.learn_bias, bool | np.bool_):
+            raise ConfigError(f"learn_bias={self.learn_bias!r} must be true or false.")
+
+    def vector(self) -> np.ndarray:
+        """Continuous parameters as a vector (for homotopy paths)."""
+        return np.array([math.log(self.alpha), self.T, self.b0, self.rho_train])
+
+    @classmethod
+    def from_vector(cls, v: np.ndarray, learn_bias: bool) -> ControlParams:
+        return cls(float(math.exp(v[0])), float(max(v[1], 0.0)), float(v[2]), float(v[3]), learn_bias)
+
+
+@dataclass
+class SaddlePoint:
+    """Order parameters at the RS saddle point and the solver's diagnostics."""
+
+    params: ControlParams
+    q: float
+    R: float
+    b: float
+    q_hat: float = math.nan
+    R_hat: float = math.nan
+    phi: float = math.nan  # -beta f (eq. 1.70) at the saddle point
+    train_error: float = math.nan  # eq. 1.95
+    converged: bool = False
+    residual: float = math.inf
+    message: str = ""
+    n_eval: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def as_row(self) -> dict:
+        row = asdict(self.params)
+        row.update(q=self.q, R=self.R, b=self.b, train_error=self.train_error)
+        row.update(converged=self.converged, residual=self.residual)
+        return row
+
+
+class RSFreeEnergy:
+    """The RS free energy ``Φ(q, R, b)`` of one set of control parameters and its gradient."""
+
+    def __init__(self, params: ControlParams, n_per_panel: int = 10):
+        self.p = params
+        self.n = n_per_panel
+        c_plus = intrinsic_imbalance(params.b0)  # c+ of eq. 1.34 = rho0 (eq. 1.35)
+        self.a_plus = params.alpha * params.rho_train / c_plus
+        self.a_minus = params.alpha * (1.0 - params.rho_train) / (1.0 - c_plus)
+        if params.T == 0.0:
+            self.log_e, self.log_s = -math.inf, 0.0
+        else:
+            beta = 1.0 / params.T
+            self.log_e, self.log_s = -beta, math.log(-math.expm1(-beta))
+        self.n_eval = 0
+
+    # -- integrals -------------------------------------------------------------------------
+    def _z_rule(self, q, omq, kappa, omk2, b):
+        steps = [(-b / math.sqrt(q), math.sqrt(omq / q))]  # student boundary a(z) = 0
+        if kappa != 0.0:  # teacher boundary b0 + κ z = 0
+            steps.append((-self.p.b0 / kappa, math.sqrt(omk2) / abs(kappa)))
+        z, w = gauss_average_nodes(steps, self.n)
+        g = (self.p.b0 + kappa * z) / math.sqrt(omk2)
+        a = (math.sqrt(q) * z + b) / math.sqrt(omq)
+        return z, w, ndtr(g), ndtr(-g), a
+
+    def energetic(self, q, omq, kappa, omk2, b) -> float:
+        """E(q, R, b) = -αρ G_r^+ - α(1-ρ) G_r^- (eqs. 1.78-1.79)."""
+        _, w, wp, wm, a = self._z_rule(q, omq, kappa, omk2, b)
+        lp = log_sigmoid_mix(a, self.log_e, self.log_s)
+        lm = log_sigmoid_mix(-a, self.log_e, self.log_s)
+        return float(np.dot(w, self.a_plus * wp * lp + self.a_minus * wm * lm))
+
+    def gradient_terms(self, q, omq, kappa, omk2, b) -> dict[str, float]:
+        """∂E/∂q, ∂E/∂R (at fixed other parameters) and the two halves of ∂E/∂b."""
+        self.n_eval += 1
+        z, w, wp, wm, a = self._z_rule(q, omq, kappa, omk2, b)
+        dp = self.a_plus * wp * log_sigmoid_mix_prime(a, self.log_e, self.log_s)
+        dm = self.a_minus * wm * log_sigmoid_mix_prime(-a, self.log_e, self.log_s)
+        pos, neg = float(np.dot(w, dp)), float(np.dot(w, dm))  # eq. 1.91: pos - neg = 0
+        sq = math.sqrt(q)
+        q_term = float(np.dot(w, (z + b * sq) * (dp - dm))) / (2.0 * sq * omq**1.5)
+        # D_κ = ∂E/∂κ, integrated by parts along z = -b0 κ + sqrt(1-κ²) s.
+        sk = math.sqrt(omk2)
+        s_centre = (-b / sq + self.p.b0 * kappa) / sk
+        s, ws = gauss_average_nodes([(s_centre, math.sqrt(omq / q) / sk)], self.n)
+        a_s = (sq * (-self.p.b0 * kappa + sk * s) + b) / math.sqrt(omq)
+        f_s = self.a_plus * log_sigmoid_mix_prime(a_s, self.log_e, self.log_s)
+        f_s += self.a_minus * log_sigmoid_mix_prime(-a_s, self.log_e, self.log_s)
+        d_kappa = math.exp(-0.5 * self.p.b0**2) / math.sqrt(2 * math.pi) * math.sqrt(q / omq)
+        d_kappa *= float(np.dot(ws, f_s))
+        return {
+            "dE_dR": d_kappa / sq,
+            "dE_dq": -kappa / (2.0 * q) * d_kappa + q_term,
+            "pos": pos,
+            "neg": neg,
+            "dE_db": (pos - neg) / math.sqrt(omq),
+        }
+
+    def train_error(self, q, omq, kappa, omk2, b) -> float:
+        """Average training error per sample, eq. 1.95."""
+        if self.log_e == -math.inf:
+            return 0.0
+        _, w, wp, wm, a = self._z_rule(q, omq, kappa, omk2, b)
+        ep = np.exp(self.log_e + log_ndtr(-a) - log_sigmoid_mix(a, self.log_e, self.log_s))
+        em = np.exp(self.log_e + log_ndtr(a) - log_sigmoid_mix(-a, self.log_e, self.log_s))
+        rho, c_plus = self.p.rho_train, intrinsic_imbalance(self.p.b0)
+        return float(rho / c_plus * np.dot(w, wp * ep) + (1 - rho) / (1 - c_plus) * np.dot(w, wm * em))
+
+    # -- order parameters in unconstrained coordinates ---------------------------------------
+    @staticmethod
+    def unpack(x: np.ndarray, b_fixed: float | None):
+        """x = (logit q, atanh κ[, b]) -> (q, 1-q, κ, 1-κ², b), keeping 1-q and 1-κ² exact."""
+        q, omq = float(expit(x[0])), float(expit(-x[0]))
+        kappa = math.tanh(x[1])
+        omk2 = 1.0 / math.cosh(x[1]) ** 2 if abs(x[1]) < 350 else 0.0
+        b = float(x[2]) if b_fixed is None else b_fixed
+        return q, omq, kappa, omk2, b
+
+    @staticmethod
+    def pack(q: float, R: float, b: float, learn_bias: bool) -> np.ndarray:
+        kappa = R / math.sqrt(q)
+        x = [float(logit(q)), math.atanh(kappa)]
+        return np.array([*x, b] if learn_bias else x)
+
+    def residuals(self, x: np.ndarray, b_fixed: float | None = None) -> np.ndarray:
+        """Relative residuals of the saddle-point equations (each in [-1, 1] near a solution).
+
+        r_q: eq. 1.88 written as ``q - R² = (1-q)² q̂``; r_R: eq. 1.87 ``R = (1-q) R̂``;
+        r_b: eq. 1.91 ``pos = neg``, only when ``x`` holds b (``b_fixed`` is None).
+        """
+        q, omq, kappa, omk2, b = self.unpack(x, b_fixed)
+        if not (abs(x[0]) < 60.0 and abs(x[1]) < 17.0 and abs(b) < 60.0):
+            return np.full(len(x), 10.0)  # outside the domain (or q, |κ| within 1e-13 of 1)
+        t = self.gradient_terms(q, omq, kappa, omk2, b)
+        q_hat, r_hat = -2.0 * t["dE_dq"], t["dE_dR"]
+        lhs, rhs = q * omk2, omq**2 * q_hat
+        R = kappa * math.sqrt(q)
+        res = [(lhs - rhs) / (lhs + abs(rhs)), (R - omq * r_hat) / (abs(R) + omq * abs(r_hat))]
+        if b_fixed is None:
+            res.append(self.bias_residual(t))
+        res = np.asarray(res)
+        return np.where(np.isfinite(res), res, 10.0)
+
+    @staticmethod
+    def bias_residual(t: dict) -> float:
+        """(pos - neg)/(pos + neg): eq. 1.91 normalised; its sign is the sign of ∂Φ/∂b."""
+        total = t["pos"] + t["neg"]
+        return (t["pos"] - t["neg"]) / total if total > 0 else 10.0
+
+
+def default_guess(params: ControlParams) -> tuple[float, float, float]:
+    """A starting point (q, R, b): the unbiased Gibbs-learning trend R ~ α/(α + 1.5), and a
+    bias that predicts the training fraction of positives, Φ(b) = ρ_train."""
+    R = params.alpha / (params.alpha + 1.5)
+    q = min(0.98, max(1.2 * R * R, R))
+    b = params.b0 if not params.learn_bias else float(ndtri(params.rho_train))
+    return q, R, b
+
+
+#: Beyond |b| = B_SCAN the student flags a positive with probability < Φ(-B_SCAN) ~ 1e-15:
+#: a bias equation without a root on [-B_SCAN, B_SCAN] means a divergent bias (trivial phase).
+B_SCAN = 8.0
+
+
+class _Solver:
+    def __init__(self, params: ControlParams, tol: float, n_per_panel: int, maxfev: int):
+        self.p, self.tol, self.maxfev = params, tol, maxfev
+        self.fe = RSFreeEnergy(params, n_per_panel)
+
+    def root(self, x0: np.ndarray, b_fixed: float | None):
+        with np.errstate(all="ignore"):
+            sol = root(
+                self.fe.residuals, x0, args=(b_fixed,), method="hybr",
+                options={"xtol": 1e-13, "maxfev": self.maxfev},
+            )
+            res = self.fe.residuals(sol.x, b_fixed)
+        residual = float(np.max(np.abs(res)))
+        return sol.x, residual, str(sol.message)
+
+    def fixed_point(self, x_qr: np.ndarray, b: float, max_iter: int = 300) -> np.ndarray:
+        """Iterate eqs. 1.87-1.88 at fixed b: (q, R) -> (q̂, R̂) -> (q', R'), damped if needed."""
+        q, _, kappa, _, _ = self.fe.unpack(x_qr, b)
+        R, damping, last_step = kappa * math.sqrt(q), 1.0, math.inf
+        for _ in range(max_iter):
+            kappa = R / math.sqrt(q)
+            with np.errstate(all="ignore"):
+                t = self.fe.gradient_terms(q, 1.0 - q, kappa, 1.0 - kappa * kappa, b)
+            q_hat, r_hat = -2.0 * t["dE_dq"], t["dE_dR"]
+            big_q = q_hat + r_hat * r_hat
+            if not (math.isfinite(big_q) and q_hat > 0):
+                break
+            q_new = 2.0 * big_q / (2.0 * big_q + 1.0 + math.sqrt(4.0 * big_q + 1.0))  # eq. 1.88
+            R_new = r_hat * (1.0 - q_new)  # eq. 1.87
+            step = abs(q_new - q) + abs(R_new - R)
+            if step > last_step:
+                damping = max(0.5 * damping, 0.05)
+            last_step = step
+            q += damping * (q_new - q)
+            R += damping * (R_new - R)
+            if step < 1e-14 or not (1e-300 < q < 1.0 - 1e-15):
+                break
+        q = min(max(q, 1e-300), 1.0 - 1e-15)
+        R = float(np.clip(R, -0.999999 * math.sqrt(q), 0.999999 * math.sqrt(q)))
+        return self.fe.pack(q, R, b, False)
+
+    def root_fixed_b(self, x_qr: np.ndarray, b: float):
+        """(q, R) at fixed b: Powell hybrid, else fixed-point iteration then hybrid polish."""
+        x, residual, message = self.root(x_qr, b)
+        if residual < self.tol:
+            return x, residual, message
+        x2, residual2, message2 = self.root(self.fixed_point(x_qr, b), b)
+        if residual2 < residual:
+            return x2, residual2, f"fixed-point start; {message2}"
+        return x, residual, message
+
+    def bias_gradient_sign(self, b: float, x_qr: np.ndarray):
+        """Solve (q, R) at fixed b; return (normalised ∂Φ/∂b, x) or (None, x) on failure."""
+        x, residual, _ = self.root_fixed_b(x_qr, b)
+        if residual > self.tol:
+            return None, x_qr
+        q, omq, kappa, omk2, _ = self.fe.unpack(x, b)
+        return self.fe.bias_residual(self.fe.gradient_terms(q, omq, kappa, omk2, b)), x
+
+    def asymptotic_bias_gradient(self, direction: float) -> float:
+        """Limit of (pos - neg)/(pos + neg) as b -> direction*inf (then q, R -> 0):
+        tanh((log ρ - log(1-ρ) -/+ β)/2), from L'(a) ~ φ(a) e^{±β} in the tails."""
+        beta = math.inf if self.p.T == 0 else 1.0 / self.p.T
+        log_odds = math.log(self.p.rho_train) - math.log1p(-self.p.rho_train)
+        return math.tanh(0.5 * (log_odds - direction * beta))
+
+    def nested(self, x0: np.ndarray) -> tuple[np.ndarray | None, float | None, str]:
+        """Learned bias as a 1D root of ∂Φ/∂b along the fixed-b solutions (q(b), R(b)).
+
+        Returns (x, None, msg) with a bracketed root polished jointly, or (None, ±inf, msg)
+        when ∂Φ/∂b keeps one sign on [-B_SCAN, B_SCAN] (trivial phase), or (None, None, msg).
+        """
+        b_start = float(np.clip(x0[2], -B_SCAN, B_SCAN))
+        x_qr = x0[:2].copy()
+        g0, x_qr = self.bias_gradient_sign(b_start, x_qr)
+        if g0 is None:
+            return None, None, "fixed-bias (q, R) equations failed at the initial bias"
+        direction = 1.0 if g0 > 0 else -1.0  # Φ increases towards the root
+        lo_b, lo_g, lo_x = b_start, g0, x_qr
+        step, hi_b = 0.25, None
+        trivial_msg = (
+            f"no finite bias: dPhi/db keeps the sign {direction:+.0f} from b={b_start:.3g} to the "
+            f"asymptote {self.asymptotic_bias_gradient(direction):+.3g} as b -> {direction:+.0f}inf"
+            " (trivial phase: the student predicts one class, q = R = 0)"
+        )
+        while True:
+            b = float(np.clip(lo_b + direction * step, -B_SCAN, B_SCAN))
+            g, x_new = self.bias_gradient_sign(b, lo_x)
+            small_q = g is not None and x_new[0] < -25.0  # q < 1e-11: the b -> ±inf regime
+            if g is None or small_q or (abs(b) >= B_SCAN and g * lo_g > 0):
+                if g is not None and g * lo_g <= 0:
+                    hi_b, hi_x = b, x_new
+                    break
+                if self.asymptotic_bias_gradient(direction) * direction > 0:
+                    return None, direction * math.inf, trivial_msg
+                return None, None, f"fixed-bias (q, R) equations failed at b={b:.4g}"
+            if g * lo_g <= 0:
+                hi_b, hi_x = b, x_new
+                break
+            lo_b, lo_g, lo_x = b, g, x_new
+            step *= 2.0
+        cache = {lo_b: lo_x, hi_b: hi_x}
+
+        def g_of_b(bb: float) -> float:
+            near = min(cache, key=lambda c: abs(c - bb))
+            val, xq = self.bias_gradient_sign(bb, cache[near])
+            if val is None:
+                raise RuntimeError("fixed-bias solve failed inside the bracket")
+            cache[bb] = xq
+            return val
+
+        try:
+            b_root = brentq(g_of_b, min(lo_b, hi_b), max(lo_b, hi_b), xtol=1e-13)
+        except RuntimeError as err:
+            return None, None, str(err)
+        near = min(cache, key=lambda c: abs(c - b_root))
+        return np.array([*cache[near], b_root]), None, "nested bias solve"
+
+
+def solve_saddle_point(
+    params: ControlParams,
+    guess: tuple[float, float, float] | None = None,
+    *,
+    tol: float = 1e-9,
+    n_per_panel: int = 10,
+    maxfev: int = 400,
+) -> SaddlePoint:
+    """Solve eqs. 1.87-1.91 for ``params`` from ``guess`` = (q, R, b).
+
+    First a joint Powell-hybrid solve; if it fails with a learned bias, the bias equation is
+    solved as a bracketed 1D root along fixed-bias solutions, which also detects the trivial
+    phase (no finite root of eq. 1.91: b = ±inf, q = R = 0, reported as converged with
+    ``extra["phase"] = "trivial"``). Never raises on non-convergence: the returned point then
+    has ``converged=False`` and its residual (max of the relative residuals).
+    """
+    solver = _Solver(params, tol, n_per_panel, maxfev)
+    fe = solver.fe
+    q0, R0, b_guess = guess if guess is not None else default_guess(params)
+    if not math.isfinite(b_guess):
+        b_guess = float(np.sign(b_guess) * B_SCAN)
+    q0 = min(max(q0, 1e-9), 1.0 - 1e-12)
+    R0 = min(max(R0, -0.999 * math.sqrt(q0)), 0.999 * math.sqrt(q0))
+    x0 = fe.pack(q0, R0, b_guess, True)
+    b_fixed = None if params.learn_bias else params.b0
+    if params.learn_bias:
+        x, residual, message = solver.root(x0, None)
+    else:
+        x, residual, message = solver.root_fixed_b(x0[:2], params.b0)
+    if params.learn_bias and not residual < tol:
+        x_n, b_inf, msg = solver.nested(x0)
+        if b_inf is not None:
+            point = SaddlePoint(params, 0.0, 0.0, b_inf, converged=True, residual=0.0)
+            point.message, point.extra["phase"] = msg, "trivial"
+            # all samples get the label sign(b): errors = the other class (eq. 1.95 at q = 0)
+            point.train_error = params.rho_train if b_inf < 0 else 1.0 - params.rho_train
+            point.phi = -params.alpha * point.train_error / params.T
+            point.n_eval = fe.n_eval
+            return point
+        if x_n is not None:
+            x, residual, message = solver.root(x_n, None)
+            message = f"{msg}; {message}"
+        else:
+            message = f"{message}; {msg}"
+    q, omq, kappa, omk2, b = fe.unpack(x, b_fixed)
+    R = kappa * math.sqrt(q)
+    point = SaddlePoint(params, q, R, b, residual=residual, message=message)
+    point.converged = bool(residual < tol and 0 < q < 1 and omk2 > 0 and math.isfinite(b))
+    if point.converged:
+        t = fe.gradient_terms(q, omq, kappa, omk2, b)
+        point.q_hat, point.R_hat = -2.0 * t["dE_dq"], t["dE_dR"]
+        g0 = 0.5 * math.log(omq) + 0.5 * q * omk2 / omq
+        point.phi = g0 + fe.energetic(q, omq, kappa, omk2, b)
+        point.train_error = fe.train_error(q, omq, kappa, omk2, b)
+        point.extra["one_minus_q"] = omq
+        point.extra["phase"] = "learning"
+    point.n_eval = fe.n_eval
+    return point

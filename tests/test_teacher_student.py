@@ -1,0 +1,118 @@
+"""Teacher-student data: exact class fractions, exact teacher fields, truncated-Gaussian law."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from interplay import ConfigError
+from interplay.imbalance import intrinsic_imbalance
+from interplay.imbalance.teacher_student import (
+    ReplicaBatches,
+    TeacherStudentDataModule,
+    replica_generators,
+    sample_dataset,
+    sample_teacher,
+    sample_teacher_field,
+)
+
+
+def test_intrinsic_imbalance_thesis_value():
+    assert intrinsic_imbalance(-0.6) == pytest.approx(0.27425, abs=1e-5)  # DESIGN.md anchor
+    assert intrinsic_imbalance(0.0) == 0.5
+
+
+@pytest.mark.parametrize("rho", [0.013, 0.274, 0.5, 0.9])
+def test_class_fractions_exact_and_labels_match_teacher(rho):
+    gen = replica_generators(1, 1)[0]
+    w0 = sample_teacher(300, gen)
+    assert float(w0 @ w0) == pytest.approx(300.0)
+    x, y = sample_dataset(w0, -0.6, 1000, rho, gen)
+    assert int(y.sum()) == round(rho * 1000)
+    field = x.double() @ w0 / math.sqrt(300)
+    assert torch.equal((field - 0.6 > 0).float(), y)
+
+
+@pytest.mark.parametrize("b0", [-0.6, -3.0, 1.5])
+def test_teacher_field_is_class_conditional_truncated_gaussian(b0):
+    gen = torch.Generator().manual_seed(0)
+    labels = torch.tensor([1] * 4000 + [0] * 4000)
+    y = sample_teacher_field(labels, b0, gen).numpy()
+    pos, neg = y[:4000], y[4000:]
+    assert pos.min() > -b0 and neg.max() < -b0
+    # Kolmogorov-Smirnov against scipy's truncated normal (independent implementation)
+    assert stats.kstest(pos, stats.truncnorm(-b0, np.inf).cdf).pvalue > 1e-3
+    assert stats.kstest(neg, stats.truncnorm(-np.inf, -b0).cdf).pvalue > 1e-3
+
+
+def test_rare_class_far_tail_is_accurate():
+    """b0 = -6: anomalies have probability 1e-9, still sampled exactly (no rejection)."""
+    y = sample_teacher_field(torch.ones(20000), -6.0, torch.Generator().manual_seed(3)).numpy()
+    assert y.min() > 6.0
+    # mean of N(0,1) truncated to y > 6 is phi(6)/Q(6)
+    expected = stats.truncnorm(6.0, np.inf).mean()
+    assert y.mean() == pytest.approx(expected, rel=2e-3)
+
+
+def test_input_orthogonal_part_is_standard_gaussian():
+    gen = replica_generators(5, 1)[0]
+    w0 = sample_teacher(64, gen)
+    x, _ = sample_dataset(w0, -0.6, 6000, 0.5, gen)
+    unit = (w0 / w0.norm()).float()
+    ortho = x - (x @ unit)[:, None] * unit[None]
+    # project on a fixed direction orthogonal to w0
+    v = torch.randn(64, generator=torch.Generator().manual_seed(9))
+    v = v - (v @ unit) * unit
+    v = v / v.norm()
+    assert stats.kstest((ortho @ v).numpy(), "norm").pvalue > 1e-3
+
+
+def test_every_seed_redraws_teacher_and_data():
+    a = TeacherStudentDataModule(N=20, n_resamplings=2, seed=0, n_test=10)
+    b = TeacherStudentDataModule(N=20, n_resamplings=2, seed=1, n_test=10)
+    a.setup()
+    b.setup()
+    assert not torch.allclose(a.teacher_weights, b.teacher_weights)
+    assert not torch.allclose(a.teacher_weights[0], a.teacher_weights[1])
+    c = TeacherStudentDataModule(N=20, n_resamplings=2, seed=0, n_test=10)
+    c.setup()
+    assert torch.equal(a.train_x, c.train_x)
+
+
+def test_replica_batches_cover_each_dataset_once_per_epoch():
+    x = torch.arange(2 * 10, dtype=torch.float32).reshape(2, 10, 1)
+    y = torch.zeros(2, 10)
+    chunks = list(ReplicaBatches(x, y, batch_size=3, steps_per_chunk=2, seed=0))
+    assert [c[2] for c in chunks] == [[3, 3], [3, 1]]
+    seen = torch.cat([c[0] for c in chunks], 1)
+    assert sorted(seen[0, :, 0].tolist()) == list(range(10))
+    assert sorted(seen[1, :, 0].tolist()) == list(range(10, 20))
+
+
+def test_test_stream_is_reproducible_and_has_both_test_sets():
+    dm = TeacherStudentDataModule(N=30, b0=-0.6, n_resamplings=2, n_test=300, test_chunk=100)
+    dm.setup()
+    first = list(dm.test_dataloader())
+    second = list(dm.test_dataloader())
+    assert [c["name"] for c in first] == ["test"] * 3 + ["test_intrinsic"] * 3
+    assert all(torch.equal(a["x"], b["x"]) for a, b in zip(first, second))
+    intrinsic = torch.cat([c["y"] for c in first if c["name"] == "test_intrinsic"], 1)
+    assert intrinsic.sum(1).tolist() == [3 * round(0.27425 * 100)] * 2
+
+
+@pytest.mark.parametrize(
+    "kwargs, key",
+    [
+        ({"rho_train": 1.2}, "data.rho_train"),
+        ({"rho_train": 0.0}, "data.rho_train"),
+        ({"rho_test": "sometimes"}, "data.rho_test"),
+        ({"alpha": 0.0}, "data.alpha"),
+        ({"N": 0}, "data.N"),
+        ({"b0": float("nan")}, "data.b0"),
+    ],
+)
+def test_bad_values_raise_clear_errors(kwargs, key):
+    with pytest.raises(ConfigError, match=key):
+        TeacherStudentDataModule(**kwargs)
