@@ -3,11 +3,10 @@
 from pathlib import Path
 
 import pytest
+from conftest import CONF, compose_config
 from hydra.utils import instantiate
 
 from interplay import ConfigError
-
-from conftest import CONF, compose_config
 
 # Experiments of solve.py (replica theory) and of the simulation entry compose with their
 # own primary config; everything else belongs to train.py.
@@ -54,8 +53,9 @@ def test_imbalance_regimes_set_rho_train(tmp_path):
     ],
 )
 def test_out_of_range_values_are_rejected(override, key, tmp_path):
-    cfg = compose_config([override, "data.N=10"] if "data.N" not in override else [override],
-                         output_dir=tmp_path)
+    cfg = compose_config(
+        [override, "data.N=10"] if "data.N" not in override else [override], output_dir=tmp_path
+    )
     with pytest.raises(Exception, match=key) as info:
         dm = instantiate(cfg.data)
         instantiate(cfg.model, **dm.model_kwargs())

@@ -5,10 +5,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import run_script
 
 from interplay.collect import collect
-
-from conftest import run_script
 
 TINY = [
     "data.N=30",
@@ -42,8 +41,14 @@ def test_wandb_logger_writes_offline_run_with_metrics(tmp_path):
 def test_two_job_multirun_through_launcher(launcher, tmp_path):
     """submitit's local executor (SLURM's interface on this machine) and joblib."""
     run_script(
-        ["train.py", "-m", *TINY, f"hydra/launcher={launcher}", "data.rho_train=0.3,0.6",
-         f"hydra.sweep.dir={tmp_path}"],
+        [
+            "train.py",
+            "-m",
+            *TINY,
+            f"hydra/launcher={launcher}",
+            "data.rho_train=0.3,0.6",
+            f"hydra.sweep.dir={tmp_path}",
+        ],
         timeout=400,
     )
     results = _results(tmp_path)
@@ -59,7 +64,9 @@ def test_ddp_cpu_trains_on_two_processes(tmp_path):
         ["train.py", *TINY, "trainer=ddp_cpu", "trainer.max_epochs=2", f"hydra.run.dir={tmp_path}"],
         timeout=400,
     )
-    assert "world_size: 2" in proc.stdout + proc.stderr or "MEMBER: 2/2" in proc.stdout + proc.stderr
+    assert (
+        "world_size: 2" in proc.stdout + proc.stderr or "MEMBER: 2/2" in proc.stdout + proc.stderr
+    )
     assert "test/balanced_accuracy" in json.loads((tmp_path / "results.json").read_text())
 
 

@@ -91,9 +91,9 @@ def summarize(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     grouped = runs.groupby(by, sort=True) if by else runs.assign(_all=0).groupby("_all")
     mean = grouped[metrics].mean()
     sem = grouped[metrics].std(ddof=1) / np.sqrt(grouped[metrics].count())
-    table = pd.concat(
-        [mean.add_suffix("_mean"), sem.add_suffix("_sem")], axis=1
-    ).rename(columns=lambda c: c.removeprefix("test/"))
+    table = pd.concat([mean.add_suffix("_mean"), sem.add_suffix("_sem")], axis=1).rename(
+        columns=lambda c: c.removeprefix("test/")
+    )
     table["n"] = grouped.size()
     return table.reset_index().drop(columns="_all", errors="ignore")
 
@@ -110,7 +110,9 @@ def plot_metrics(table: pd.DataFrame, x: str, out_dir: Path) -> list[Path]:
     paths = []
     for metric in metrics:
         fig, ax = plt.subplots(figsize=(4.5, 3.4))
-        ax.errorbar(table[x], table[f"{metric}_mean"], table[f"{metric}_sem"], marker="o", capsize=3)
+        ax.errorbar(
+            table[x], table[f"{metric}_mean"], table[f"{metric}_sem"], marker="o", capsize=3
+        )
         ax.set_xlabel(x)
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
@@ -125,7 +127,9 @@ def plot_metrics(table: pd.DataFrame, x: str, out_dir: Path) -> list[Path]:
         rows = math.ceil(len(key) / cols)
         fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False)
         for ax, metric in zip(axes.flat, key):
-            ax.errorbar(table[x], table[f"{metric}_mean"], table[f"{metric}_sem"], marker="o", capsize=3)
+            ax.errorbar(
+                table[x], table[f"{metric}_mean"], table[f"{metric}_sem"], marker="o", capsize=3
+            )
             best = table[f"{metric}_mean"].idxmax()
             ax.axvline(table.loc[best, x], color="grey", ls=":", lw=1)
             ax.set(xlabel=x, ylabel=metric)
@@ -157,7 +161,9 @@ def _log_to_wandb(sweep_dir: Path, figures: list[Path], table: pd.DataFrame) -> 
         job_type="collect",
         name=f"summary-{sweep_dir.name}",
     )
-    run.log({p.stem: wandb.Image(str(p)) for p in figures} | {"summary": wandb.Table(dataframe=table)})
+    run.log(
+        {p.stem: wandb.Image(str(p)) for p in figures} | {"summary": wandb.Table(dataframe=table)}
+    )
     run.finish()
 
 

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def instantiate_group(group: DictConfig | None) -> list:
-    """Instantiate every entry of a config group dict that has a ``_target_`` (loggers, callbacks)."""
+    """Instantiate every entry with a ``_target_`` of a config group (loggers, callbacks)."""
     if not group:
         return []
     return [hydra.utils.instantiate(c) for c in group.values() if c and "_target_" in c]
@@ -32,7 +32,9 @@ def instantiate_group(group: DictConfig | None) -> list:
 def collect_test_metrics(trainer: pl.Trainer, model: pl.LightningModule) -> dict[str, float]:
     """Flat dict of all logged metrics whose key starts with ``test`` plus the model's extras."""
     results = {
-        key: float(value) for key, value in trainer.callback_metrics.items() if key.startswith("test")
+        key: float(value)
+        for key, value in trainer.callback_metrics.items()
+        if key.startswith("test")
     }
     if hasattr(model, "extra_results"):
         results.update(model.extra_results())
@@ -69,8 +71,11 @@ def run(cfg: DictConfig) -> float | None:
     loggers = instantiate_group(cfg.get("logger"))
     callbacks = instantiate_group(cfg.get("callbacks"))
     trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, logger=loggers, callbacks=callbacks)
-    hparams = {k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
-               for k, v in cfg.items() if k != "hydra"}
+    hparams = {
+        k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
+        for k, v in cfg.items()
+        if k != "hydra"
+    }
     for lg in loggers:
         lg.log_hyperparams(hparams)
 

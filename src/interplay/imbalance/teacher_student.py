@@ -43,9 +43,9 @@ def sample_teacher_field(
     """Teacher field y ~ N(0,1) conditioned on the label: y > -b0 if positive, else y < -b0.
 
     Inverse-CDF sampling on the probability of each side: a positive draws
-    ``y = -ndtri(u * Phi(b0))`` with ``Phi(b0) = P(y > -b0)``, a negative ``y = ndtri(u * Phi(-b0))``,
-    u uniform in (0, 1]. Each formula only evaluates ndtri on the class probability itself, so
-    it stays accurate deep in the tails (|b0| of several units).
+    ``y = -ndtri(u * Phi(b0))`` with ``Phi(b0) = P(y > -b0)``, a negative
+    ``y = ndtri(u * Phi(-b0))``, u uniform in (0, 1]. Each formula only evaluates ndtri on the
+    class probability itself, so it stays accurate deep in the tails (|b0| of several units).
     """
     b0 = check_finite("b0", b0)
     u = 1.0 - torch.rand(labels.shape, generator=generator, dtype=torch.float64)  # (0, 1]
@@ -155,7 +155,9 @@ class TestSetStream:
     def __iter__(self):
         for chunk_index, (name, rho, size, _) in enumerate(self._chunks()):
             gens = replica_generators(self.seed + 7919 * chunk_index, len(self.teachers))
-            pairs = [sample_dataset(w0, self.b0, size, rho, g) for w0, g in zip(self.teachers, gens)]
+            pairs = [
+                sample_dataset(w0, self.b0, size, rho, g) for w0, g in zip(self.teachers, gens)
+            ]
             yield {
                 "name": name,
                 "x": torch.stack([p[0] for p in pairs]),
@@ -207,7 +209,9 @@ class TeacherStudentDataModule(LightningDataModule):
         self.seed = int(seed)
         self.n_train = round(self.alpha * self.N)
         if self.n_train < 1:
-            raise ConfigError(f"data.alpha*data.N = {self.alpha * self.N} gives no training sample.")
+            raise ConfigError(
+                f"data.alpha*data.N = {self.alpha * self.N} gives no training sample."
+            )
         self.teacher_weights: torch.Tensor | None = None
 
     def setup(self, stage: str | None = None) -> None:
@@ -228,7 +232,11 @@ class TeacherStudentDataModule(LightningDataModule):
 
     def model_kwargs(self) -> dict:
         """Dimensions the perceptron needs from the data (see docs/CONVENTIONS.md)."""
-        return {"n_features": self.N, "n_replicas": self.n_resamplings, "batch_size": self.batch_size}
+        return {
+            "n_features": self.N,
+            "n_replicas": self.n_resamplings,
+            "batch_size": self.batch_size,
+        }
 
     def train_dataloader(self) -> ReplicaBatches:
         return ReplicaBatches(
@@ -238,5 +246,10 @@ class TeacherStudentDataModule(LightningDataModule):
     def test_dataloader(self) -> TestSetStream:
         test_sets = {"test": self.rho_test, "test_intrinsic": self.rho0}
         return TestSetStream(
-            list(self.teacher_weights), self.b0, test_sets, self.n_test, self.test_chunk, self.seed + 2
+            list(self.teacher_weights),
+            self.b0,
+            test_sets,
+            self.n_test,
+            self.test_chunk,
+            self.seed + 2,
         )
