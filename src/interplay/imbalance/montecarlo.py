@@ -7,18 +7,23 @@ with exactly ``round(ρ_train P)`` positives (eq. 1.34, drawn with
 :func:`interplay.imbalance.teacher_student.sample_dataset`). This is the measure whose
 quenched average the replica theory computes, so the two must agree up to finite-N effects.
 
-Both moves are exact conditional (heat-bath) updates, hence rejection-free:
+Moves (Metropolis, step sizes tuned during burn-in only, then frozen):
 
-* **w, plane rotation**: pick two coordinates (i, j) and sample the angle θ of the rotation
-  of ``(w_i, w_j)`` in their plane from ``exp(-E(θ)/T)`` on the whole circle. Such rotations
-  preserve the uniform measure on the sphere and their orbits partition it, so the heat bath
-  on the orbit is a valid Gibbs move. The fields are ``h_μ(θ) = h_μ - A_μ + A_μ cos θ +
-  B_μ sin θ`` with ``A = (w_i S_i + w_j S_j)/√N``, ``B = (w_i S_j - w_j S_i)/√N``: E(θ) is
-  piecewise constant with at most 2P breakpoints, found in closed form, and a move costs
-  O(P). (A random great circle through w costs O(PN) for the same angular step ~1/N: with
-  ~αN margins near zero, any move can only turn w by ~1/N, so the plane rotations are N
-  times cheaper. Decorrelation takes O(N) sweeps of N/2 rotations.)
-* **b, heat bath**: E(b) is piecewise constant with breakpoints at ``-h_μ``; sample exactly.
+* **w, plane rotation**: pick two coordinates (i, j) and rotate ``(w_i, w_j)`` in their plane
+  by a symmetric random angle θ. Rotations preserve the uniform measure on the sphere, so the
+  proposal is symmetric; the fields update in O(P) as ``h + A (cos θ - 1) + B sin θ`` with
+  ``A = (w_i S_i + w_j S_j)/√N``, ``B = (w_i S_j - w_j S_i)/√N``. (With ~αN margins near zero
+  any acceptable move turns w by only ~1/N, whatever its direction; a full-vector move costs
+  O(PN) for that, a plane rotation O(P). Decorrelation takes O(N) sweeps of N/2 rotations.
+  An exact heat bath on the rotation circle was tried first: its sort of 2P breakpoints costs
+  ~20x a Metropolis step and does not pay.)
+* **w, meridian**: the slow mode is the teacher overlap R. Write ``ŵ = cos φ ŵ0 + sin φ u``
+  (u ⊥ w0) and propose ``φ -> φ + δ`` at fixed u. The meridians (great circles through ±w0)
+  partition the sphere, with the uniform measure ∝ ``sin^{N-2} φ dφ`` along them, hence the
+  acceptance ``min(1, (sin φ'/sin φ)^{N-2} e^{-βΔE})``. The fields move along
+  ``h = cos φ y + sin φ h_u`` with y the (fixed) teacher fields: O(P) per move. Without it,
+  R relaxes over hundreds of sweeps at N = 200.
+* **b**: Gaussian random-walk Metropolis on the flat prior restricted to ``|b| <= b_max``.
 
 Everything is vectorised over data draws (quenched disorder) and chains with torch (float64).
 Every data draw runs two chains, one started at random and one at the teacher: their
@@ -44,8 +49,6 @@ from interplay.imbalance.teacher_student import (
 from interplay.utils.errors import ConfigError
 from interplay.utils.validation import check_int_at_least, check_open_unit, check_positive
 
-TWO_PI = 2.0 * math.pi
-
 
 @dataclass
 class MCConfig:
@@ -60,7 +63,8 @@ class MCConfig:
     n_draws: int = 32
     n_sweeps: int = 300
     burn_in: int = 100
-    bias_every: int = 4  # one heat-bath bias move every this many rotations
+    bias_every: int = 4  # one bias move every this many rotations
+    meridian_every: int = 4  # one meridian (teacher-overlap) move every this many rotations
     learn_bias: bool = True
     b_max: float = 6.0
     seed: int = 0
@@ -73,71 +77,21 @@ class MCConfig:
         check_int_at_least("N", self.N, 4)
         check_int_at_least("n_draws", self.n_draws, 2)
         check_int_at_least("bias_every", self.bias_every, 1)
+        check_int_at_least("meridian_every", self.meridian_every, 1)
         if not 0 <= self.burn_in < self.n_sweeps:
             raise ConfigError(f"burn_in={self.burn_in} must be in [0, n_sweeps={self.n_sweeps}).")
         if abs(self.b0) >= self.b_max:
             raise ConfigError(f"b_max={self.b_max} must exceed |b0|={abs(self.b0)}.")
         if round(self.alpha * self.N) < 2:
-            raise ConfigError(f"alpha*N={self.alpha * self.N} leaves fewer than 2 training samples.")
+            raise ConfigError(
+                f"alpha*N={self.alpha * self.N} leaves fewer than 2 training samples."
+            )
 
 
-def _sample_arcs(
-    starts: torch.Tensor, energies: torch.Tensor, beta: float, gen: torch.Generator
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sample a point from piecewise-constant densities exp(-β E_j) on arcs [s_j, s_{j+1}).
-
-    ``starts`` (B, M+1) sorted arc edges, ``energies`` (B, M). Returns (point, energy).
-    """
-    lengths = (starts[:, 1:] - starts[:, :-1]).clamp_min(0.0)
-    e_min = torch.where(lengths > 0, energies, torch.inf).min(dim=1, keepdim=True).values
-    weights = lengths * torch.exp(-beta * (energies - e_min))
-    cdf = torch.cumsum(weights, dim=1)
-    u = torch.rand(cdf.shape[0], 1, generator=gen, dtype=cdf.dtype) * cdf[:, -1:]
-    j = torch.searchsorted(cdf, u).clamp_max(energies.shape[1] - 1)
-    lo = starts.gather(1, j)
-    frac = torch.rand(lo.shape, generator=gen, dtype=lo.dtype)
-    point = lo + frac * lengths.gather(1, j)
-    return point.squeeze(1), energies.gather(1, j).squeeze(1)
-
-
-def circle_move(c0, amp_cos, amp_sin, y, energy, beta, gen):
-    """θ ~ exp(-β E(θ)) with E(θ) = #{μ: y_μ (c0 + A cos θ + B sin θ)_μ < 0}. Shapes (B, P).
-
-    ``energy`` is E(0). Returns (θ, E(θ)).
-    """
-    amp = torch.sqrt(amp_cos * amp_cos + amp_sin * amp_sin)
-    phase = torch.atan2(amp_sin, amp_cos)
-    ratio = -c0 / amp
-    valid = ratio.abs() < 1.0
-    psi = torch.arccos(ratio.clamp(-1.0, 1.0))
-    roots = torch.cat([phase + psi, phase - psi], dim=1).remainder(TWO_PI)
-    # crossing at phase + psi: the margin y*field decreases iff y > 0 -> dE = +y; opposite at -psi
-    valid2 = torch.cat([valid, valid], dim=1)
-    d_e = torch.cat([y, -y], dim=1) * valid2
-    roots = torch.where(valid2, roots, torch.full_like(roots, TWO_PI))
-    order = torch.argsort(roots, dim=1)
-    roots = roots.gather(1, order)
-    steps = d_e.gather(1, order)
-    zeros = torch.zeros_like(roots[:, :1])
-    starts = torch.cat([zeros, roots, zeros + TWO_PI], dim=1)
-    energies = energy[:, None] + torch.cat([zeros, torch.cumsum(steps, dim=1)], dim=1)
-    return _sample_arcs(starts, energies, beta, gen)
-
-
-def bias_move(h, y, b_max, beta, gen):
-    """Heat-bath b ~ exp(-β E(b)) on [-b_max, b_max]. Returns (b, E(b))."""
-    breaks = -h
-    inside = breaks.abs() < b_max
-    d_e = torch.where(inside, -y, torch.zeros_like(y))  # b passing -h_mu: positive fixed, negative broken
-    breaks = torch.where(inside, breaks, torch.full_like(breaks, b_max))
-    order = torch.argsort(breaks, dim=1)
-    breaks = breaks.gather(1, order)
-    steps = d_e.gather(1, order)
-    e_left = ((y * (h - b_max)) < 0).sum(dim=1, dtype=h.dtype)
-    lo = torch.full_like(breaks[:, :1], -b_max)
-    starts = torch.cat([lo, breaks, -lo], dim=1)
-    energies = e_left[:, None] + torch.cat([torch.zeros_like(lo), torch.cumsum(steps, dim=1)], dim=1)
-    return _sample_arcs(starts, energies, beta, gen)
+def _metropolis(delta_e: torch.Tensor, beta: float, gen: torch.Generator) -> torch.Tensor:
+    """Accept mask for energy changes ``delta_e`` at inverse temperature ``beta``."""
+    u = torch.rand(delta_e.shape, generator=gen, dtype=delta_e.dtype)
+    return u < torch.exp(-beta * delta_e.clamp_min(0.0))
 
 
 def _draw_data(cfg: MCConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -182,30 +136,80 @@ def run_gibbs_mc(cfg: MCConfig, rho_test: float | None = None) -> dict:
 
     h = fields()
     energy = energy_of(h)
+    w0_hat = (W0 / sqrt_n)[:, None, :]  # (D, 1, N)
+    y_teacher = (torch.einsum("dnp,dn->dp", S, W0) / sqrt_n).repeat_interleave(2, dim=0)
     acc = {k: torch.zeros((d, 2), dtype=torch.float64) for k in ("R", "b", "err")}
     q_sum, rate_sums, n_meas = torch.zeros(d, dtype=torch.float64), np.zeros((2, d, 2)), 0
-    draws = torch.arange(d)
+    step_w, step_b, step_m = 2.0 / math.sqrt(n), 0.1, 0.3 / math.sqrt(n)  # tuned in burn-in
+    trace: list[torch.Tensor] = []  # mean R of the (random, teacher) starts per sweep
     for sweep in range(cfg.n_sweeps):
         perm = torch.randperm(n, generator=gen)
+        thetas = step_w * torch.randn((n // 2, 2 * d), generator=gen, dtype=torch.float64)
+        n_acc_w = n_acc_b = n_try_b = n_acc_m = n_try_m = 0
         for move in range(n // 2):
             i, j = int(perm[2 * move]), int(perm[2 * move + 1])
-            s_i, s_j = S[draws, i][:, None, :], S[draws, j][:, None, :]  # (D, 1, P)
+            s_i, s_j = S[:, i, None, :], S[:, j, None, :]  # (D, 1, P)
             w_i, w_j = w[:, :, i, None], w[:, :, j, None]  # (D, 2, 1)
             a_cos = ((w_i * s_i + w_j * s_j) / sqrt_n).reshape(2 * d, n_train)
             a_sin = ((w_i * s_j - w_j * s_i) / sqrt_n).reshape(2 * d, n_train)
-            theta, energy = circle_move(h - a_cos + b[:, None], a_cos, a_sin, y, energy, beta, gen)
+            theta = thetas[move]
             c, s = torch.cos(theta), torch.sin(theta)
-            h = h + (c[:, None] - 1.0) * a_cos + s[:, None] * a_sin
-            c, s = c.reshape(d, 2), s.reshape(d, 2)
+            h_new = h + (c[:, None] - 1.0) * a_cos + s[:, None] * a_sin
+            e_new = energy_of(h_new)
+            ok = _metropolis(e_new - energy, beta, gen)
+            n_acc_w += int(ok.sum())
+            h = torch.where(ok[:, None], h_new, h)
+            energy = torch.where(ok, e_new, energy)
+            c = torch.where(ok, c, 1.0).reshape(d, 2)
+            s = torch.where(ok, s, 0.0).reshape(d, 2)
             wi_old = w[:, :, i].clone()
             w[:, :, i] = c * wi_old - s * w[:, :, j]
             w[:, :, j] = s * wi_old + c * w[:, :, j]
+            if move % cfg.meridian_every == 0:
+                cos_phi = ((w * w0_hat).sum(-1) / sqrt_n).reshape(2 * d).clamp(-1.0, 1.0)
+                phi = torch.arccos(cos_phi)
+                phi_new = phi + step_m * torch.randn(phi.shape, generator=gen, dtype=phi.dtype)
+                inside = (phi_new > 0) & (phi_new < math.pi) & (phi > 0) & (phi < math.pi)
+                sin_phi = torch.sin(phi).clamp_min(1e-300)
+                h_u = (h - cos_phi[:, None] * y_teacher) / sin_phi[:, None]
+                h_new = torch.cos(phi_new)[:, None] * y_teacher + torch.sin(phi_new)[:, None] * h_u
+                e_new = energy_of(h_new)
+                log_jac = (n - 2) * (
+                    torch.log(torch.sin(phi_new).abs().clamp_min(1e-300)) - torch.log(sin_phi)
+                )
+                u = torch.rand(phi.shape, generator=gen, dtype=phi.dtype)
+                ok = inside & (torch.log(u) < log_jac - beta * (e_new - energy))
+                h = torch.where(ok[:, None], h_new, h)
+                energy = torch.where(ok, e_new, energy)
+                okr = ok.reshape(d, 2, 1)
+                u_vec = (w / sqrt_n - cos_phi.reshape(d, 2, 1) * w0_hat) / sin_phi.reshape(d, 2, 1)
+                w_new = sqrt_n * (
+                    torch.cos(phi_new).reshape(d, 2, 1) * w0_hat
+                    + torch.sin(phi_new).reshape(d, 2, 1) * u_vec
+                )
+                w = torch.where(okr, w_new, w)
+                n_acc_m += int(ok.sum())
+                n_try_m += ok.numel()
             if cfg.learn_bias and move % cfg.bias_every == 0:
-                b, energy = bias_move(h, y, cfg.b_max, beta, gen)
+                b_new = b + step_b * torch.randn(b.shape, generator=gen, dtype=b.dtype)
+                e_new = ((y * (h + b_new[:, None])) < 0).sum(dim=1, dtype=torch.float64)
+                ok = _metropolis(e_new - energy, beta, gen) & (b_new.abs() <= cfg.b_max)
+                b = torch.where(ok, b_new, b)
+                energy = torch.where(ok, e_new, energy)
+                n_acc_b += int(ok.sum())
+                n_try_b += ok.numel()
+        if sweep < cfg.burn_in:  # Robbins-Monro tuning towards ~40% acceptance, burn-in only
+            gain = 1.0 / math.sqrt(sweep + 1.0)
+            step_w *= math.exp(gain * (n_acc_w / ((n // 2) * 2 * d) - 0.4))
+            if n_try_b:
+                step_b *= math.exp(gain * (n_acc_b / n_try_b - 0.4))
+            if n_try_m:
+                step_m *= math.exp(gain * (n_acc_m / n_try_m - 0.4))
         if (sweep + 1) % cfg.resync_every == 0:
             w *= sqrt_n / w.norm(dim=-1, keepdim=True)
             h = fields()
             energy = energy_of(h)
+        trace.append((w * W0[:, None, :]).sum(-1).mean(0) / n)
         if sweep >= cfg.burn_in:
             R = (w * W0[:, None, :]).sum(-1) / n
             bb = b.reshape(d, 2)
@@ -232,6 +236,8 @@ def run_gibbs_mc(cfg: MCConfig, rho_test: float | None = None) -> dict:
         for key, val in metrics_from_rates(recall, specificity, rho_test).items():
             out.setdefault(key, val)
     out["seconds"] = time.perf_counter() - t_start
+    out["step_w"], out["step_b"], out["step_m"] = step_w, step_b, step_m
+    out["trace_R"] = torch.stack(trace).numpy()  # (n_sweeps, 2)
     return out
 
 

@@ -74,7 +74,9 @@ class ControlParams:
 
     @classmethod
     def from_vector(cls, v: np.ndarray, learn_bias: bool) -> ControlParams:
-        return cls(float(math.exp(v[0])), float(max(v[1], 0.0)), float(v[2]), float(v[3]), learn_bias)
+        return cls(
+            float(math.exp(v[0])), float(max(v[1], 0.0)), float(v[2]), float(v[3]), learn_bias
+        )
 
 
 @dataclass
@@ -169,7 +171,9 @@ class RSFreeEnergy:
         ep = np.exp(self.log_e + log_ndtr(-a) - log_sigmoid_mix(a, self.log_e, self.log_s))
         em = np.exp(self.log_e + log_ndtr(a) - log_sigmoid_mix(-a, self.log_e, self.log_s))
         rho, c_plus = self.p.rho_train, intrinsic_imbalance(self.p.b0)
-        return float(rho / c_plus * np.dot(w, wp * ep) + (1 - rho) / (1 - c_plus) * np.dot(w, wm * em))
+        return float(
+            rho / c_plus * np.dot(w, wp * ep) + (1 - rho) / (1 - c_plus) * np.dot(w, wm * em)
+        )
 
     # -- order parameters in unconstrained coordinates ---------------------------------------
     @staticmethod
@@ -235,7 +239,10 @@ class _Solver:
     def root(self, x0: np.ndarray, b_fixed: float | None):
         with np.errstate(all="ignore"):
             sol = root(
-                self.fe.residuals, x0, args=(b_fixed,), method="hybr",
+                self.fe.residuals,
+                x0,
+                args=(b_fixed,),
+                method="hybr",
                 options={"xtol": 1e-13, "maxfev": self.maxfev},
             )
             res = self.fe.residuals(sol.x, b_fixed)

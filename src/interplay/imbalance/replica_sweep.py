@@ -84,9 +84,7 @@ def _uncoords(x: np.ndarray) -> tuple[float, float, float]:
     return q, math.tanh(x[1]) * math.sqrt(q), float(x[2])
 
 
-def solve_from(
-    target: ControlParams, start: SaddlePoint | None = None, **solver_kw
-) -> SaddlePoint:
+def solve_from(target: ControlParams, start: SaddlePoint | None = None, **solver_kw) -> SaddlePoint:
     """Solve ``target`` from a converged neighbour ``start`` (or cold), with fallbacks."""
     if _is_warm_start(start):
         point = solve_saddle_point(target, _guess(start), **solver_kw)
@@ -151,9 +149,7 @@ def solve_grid(
         full = [0] * len(names)
         for pos, axis in enumerate(order):
             full[axis] = idx[pos]
-        params_in_snake.append(
-            ControlParams(**{n: axes[n][full[k]] for k, n in enumerate(names)})
-        )
+        params_in_snake.append(ControlParams(**{n: axes[n][full[k]] for k, n in enumerate(names)}))
         flat_index.append(int(np.ravel_multi_index(full, sizes)))
     n = len(params_in_snake)
     jobs = max(1, min(int(n_jobs), n)) if n >= parallel_min_points else 1
@@ -201,7 +197,9 @@ class CurveSolver:
 
 
 def curve_argmax(
-    curve: CurveSolver, objective: Callable[[SaddlePoint], float], rhos: Sequence[float],
+    curve: CurveSolver,
+    objective: Callable[[SaddlePoint], float],
+    rhos: Sequence[float],
     xatol: float = 1e-6,
 ) -> dict:
     """Maximise ``objective(point)`` over ρ_train: grid bracket, then bounded Brent search."""
@@ -212,20 +210,22 @@ def curve_argmax(
     if hi - lo <= 0:
         return {"rho": rhos[i], "value": values[i], "at_boundary": True}
     res = minimize_scalar(
-        lambda r: -objective(curve(r)), bounds=(lo, hi), method="bounded",
+        lambda r: -objective(curve(r)),
+        bounds=(lo, hi),
+        method="bounded",
         options={"xatol": xatol},
     )
     rho_star, val = float(res.x), float(-res.fun)
     if values[i] > val:  # never worse than the grid
         rho_star, val = rhos[i], values[i]
-    at_boundary = (i in (0, len(rhos) - 1)) and (
-        abs(rho_star - rhos[i]) < 10 * xatol
-    )
+    at_boundary = (i in (0, len(rhos) - 1)) and (abs(rho_star - rhos[i]) < 10 * xatol)
     return {"rho": rho_star, "value": val, "at_boundary": bool(at_boundary)}
 
 
 def curve_root(
-    curve: CurveSolver, fn: Callable[[SaddlePoint], float], rhos: Sequence[float],
+    curve: CurveSolver,
+    fn: Callable[[SaddlePoint], float],
+    rhos: Sequence[float],
     xtol: float = 1e-10,
 ) -> dict | None:
     """ρ_train where ``fn(point)`` crosses zero (the first sign change on the grid), by brentq."""
