@@ -33,7 +33,9 @@ SOURCES = {
     "bapst": 'Bapst et al. 2020 DeepMind "glassy_dynamics" data (aggregated_data_*.pickle)',
     "glassbench": "GlassBench, Jung et al. roadmap 'Predicting dynamic heterogeneity in glass-"
     "forming liquids by physics-inspired machine learning' (T{T}/{train,test}/N4096T{T}_{i}.npz)",
-    "ka3d": "the embedded KA dataset made by `python -m interplay.glass.simulate` (data/ka3d)",
+    "ka3d": "the embedded KA dataset (data/ka3d, T = 0.8, 0.9, 1.0), made by the LAMMPS "
+    "pipeline: `python -m interplay.glass.simulate -m T=<T> job=0,1,2 configs_per_job=10 "
+    "out_dir=<root>` (docs/ka_data.md)",
 }
 
 # GlassBench time grid (Jung et al. roadmap; same configurations as Shiba et al.), T = 0.44.
