@@ -248,3 +248,164 @@ def summarize_draws(per_draw: dict) -> dict[str, tuple[float, float]]:
         if isinstance(val, np.ndarray) and val.ndim == 1:
             out[key] = (float(val.mean()), float(val.std(ddof=1) / math.sqrt(len(val))))
     return out
+
+
+# -- replica theory vs Monte Carlo (``python solve.py experiment=replica_vs_montecarlo``) ------
+
+COMPARED = ("R", "q", "b", "train_error", "balanced_accuracy", "precision", "f1")
+
+
+def _mc_point(cfg_kwargs: dict, rho_test: float, threads: int) -> dict:
+    torch.set_num_threads(threads)
+    return run_gibbs_mc(MCConfig(**cfg_kwargs), rho_test)
+
+
+def compare_point(point, per_draw: dict, rho_test: float, quantities=COMPARED, z_max=3.0):
+    """Rows (one per quantity) of theory vs Monte Carlo mean ± s.e.m. for one saddle point."""
+    from interplay.imbalance.replica_metrics import generalization_metrics
+
+    p = point.params
+    theory = {"R": point.R, "q": point.q, "b": point.b, "train_error": point.train_error}
+    theory.update(
+        {k: float(v) for k, v in generalization_metrics(point.R, point.b, p.b0, rho_test).items()}
+    )
+    stats = summarize_draws(per_draw)
+    rows = []
+    for key in quantities:
+        mean, sem = stats[key]
+        z = (mean - theory[key]) / sem if sem > 0 else math.inf
+        rows.append(
+            {
+                "alpha": p.alpha,
+                "T": p.T,
+                "b0": p.b0,
+                "rho_train": p.rho_train,
+                "rho_test": rho_test,
+                "quantity": key,
+                "theory": theory[key],
+                "mc_mean": mean,
+                "mc_sem": sem,
+                "z": z,
+                "agree": bool(abs(z) <= z_max),
+            }
+        )
+    return rows
+
+
+def replica_vs_montecarlo(cfg, out) -> dict:
+    """Solve the theory and run the Monte Carlo at every ``montecarlo.points``; table + PNG."""
+    import pandas as pd
+    from joblib import Parallel, delayed
+
+    from interplay.imbalance.regimes import intrinsic_imbalance, resolve_rho
+    from interplay.imbalance.replica import ControlParams
+    from interplay.imbalance.replica_run import _plain, write_csv
+    from interplay.imbalance.replica_sweep import solve_from
+
+    mc = _plain(cfg.get("montecarlo"))
+    if not mc or not mc.get("points"):
+        raise ConfigError(
+            "task=montecarlo needs montecarlo.points (experiment=replica_vs_montecarlo)."
+        )
+    common = {k: mc[k] for k in ("alpha", "T", "learn_bias") if k in mc}
+    keys = ("N", "n_draws", "n_sweeps", "burn_in", "bias_every", "meridian_every", "b_max", "seed")
+    mc_kw = {k: mc[k] for k in keys if k in mc}
+    jobs, points = [], []
+    for spec in mc["points"]:
+        full = {**common, **spec}
+        b0 = float(full["b0"])
+        rho = resolve_rho("rho_train", full["rho_train"], intrinsic_imbalance(b0))
+        rho_test = resolve_rho(
+            "rho_test", full.get("rho_test", mc.get("rho_test", 0.5)), intrinsic_imbalance(b0)
+        )
+        params = ControlParams(
+            float(full["alpha"]), float(full["T"]), b0, rho, bool(full.get("learn_bias", True))
+        )
+        point = solve_from(params)
+        if not point.converged or not math.isfinite(point.b):
+            raise ConfigError(f"no finite saddle point at {params}: pick another point.")
+        points.append((point, rho_test))
+        kw = {
+            **mc_kw,
+            "alpha": params.alpha,
+            "T": params.T,
+            "b0": b0,
+            "rho_train": rho,
+            "learn_bias": params.learn_bias,
+        }
+        jobs.append((kw, rho_test))
+    n_jobs = int(mc.get("n_jobs", 1))
+    threads = max(1, int(mc.get("torch_threads", 1)))
+    results = Parallel(n_jobs=n_jobs)(delayed(_mc_point)(kw, rt, threads) for kw, rt in jobs)
+    rows = []
+    for (point, rho_test), per_draw in zip(points, results, strict=True):
+        rows += compare_point(
+            point, per_draw, rho_test, mc.get("quantities", COMPARED), float(mc.get("z_max", 3.0))
+        )
+        eq = per_draw["R_random_start"].mean() - per_draw["R_teacher_start"].mean()
+        eq_sem = math.sqrt(
+            per_draw["R_random_start"].var(ddof=1) / len(per_draw["R_random_start"])
+            + per_draw["R_teacher_start"].var(ddof=1) / len(per_draw["R_teacher_start"])
+        )
+        rows.append(
+            {
+                "alpha": point.params.alpha,
+                "T": point.params.T,
+                "b0": point.params.b0,
+                "rho_train": point.params.rho_train,
+                "rho_test": rho_test,
+                "quantity": "R(random start) - R(teacher start)",
+                "theory": 0.0,
+                "mc_mean": eq,
+                "mc_sem": eq_sem,
+                "z": eq / eq_sem,
+                "agree": bool(abs(eq / eq_sem) <= float(mc.get("z_max", 3.0))),
+            }
+        )
+        print(
+            f"MC at b0={point.params.b0:g}, rho_train={point.params.rho_train:.3g}: "
+            f"{per_draw['seconds']:.1f} s"
+        )
+    table = pd.DataFrame(rows)
+    write_csv(out / "replica_vs_montecarlo.csv", table)
+    _plot_comparison(table, out / "replica_vs_montecarlo.png", mc)
+    with pd.option_context("display.width", 160):
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    n_bad = int((~table["agree"]).sum())
+    print(f"{len(table) - n_bad}/{len(table)} comparisons within {mc.get('z_max', 3.0)} s.e.m.")
+    return {"table": table}
+
+
+def _plot_comparison(table, path, mc) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    quantities = [q for q in table["quantity"].unique() if not q.startswith("R(random")]
+    fig, axes = plt.subplots(1, len(quantities), figsize=(2.6 * len(quantities), 3.4))
+    for ax, key in zip(np.atleast_1d(axes), quantities, strict=True):
+        rows = table[table["quantity"] == key].reset_index(drop=True)
+        x = np.arange(len(rows))
+        ax.plot(x, rows["theory"], "_", ms=18, mew=2, color="k", label="replica (N=inf)")
+        ax.errorbar(
+            x,
+            rows["mc_mean"],
+            rows["mc_sem"],
+            fmt="o",
+            color="tab:red",
+            capsize=3,
+            label=f"MC N={mc.get('N')}",
+        )
+        ax.set_xticks(
+            x,
+            [f"{b:g}\n{r:.2g}" for b, r in zip(rows["b0"], rows["rho_train"], strict=True)],
+            fontsize=7,
+        )
+        ax.set_title(key, fontsize=9)
+        ax.grid(alpha=0.3)
+    np.atleast_1d(axes)[0].set_xlabel(r"$b_0$ / $\rho_{train}$", fontsize=8)
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)

@@ -131,25 +131,26 @@ def solve_grid(
     n_jobs: int = 1,
     parallel_min_points: int = 400,
     solver_kw: dict | None = None,
+    make_params: Callable[[dict], ControlParams] | None = None,
 ) -> list[SaddlePoint]:
     """Solve the Cartesian product of ``axes`` (keys: the fields of :class:`ControlParams`).
 
+    ``make_params`` turns one ``{name: value}`` point into ControlParams (default:
+    ``ControlParams(**point)``); it may resolve named values such as ``rho_train=intrinsic``.
     Returns the points in ``itertools.product`` order of ``axes`` (as given).
     """
     solver_kw = solver_kw or {}
+    make_params = make_params or (lambda point: ControlParams(**point))
     names = list(axes)
-    # Longest axis innermost: continuation mostly walks along it.
-    order = sorted(range(len(names)), key=lambda i: len(axes[names[i]]))
-    shape = [len(axes[names[i]]) for i in order]
-    snake = snake_order(shape)
-    params_in_snake = []
-    flat_index = []
     sizes = [len(axes[n]) for n in names]
-    for idx in snake:
+    # Longest axis innermost: continuation mostly walks along it.
+    order = sorted(range(len(names)), key=lambda i: sizes[i])
+    params_in_snake, flat_index = [], []
+    for idx in snake_order([sizes[i] for i in order]):
         full = [0] * len(names)
         for pos, axis in enumerate(order):
             full[axis] = idx[pos]
-        params_in_snake.append(ControlParams(**{n: axes[n][full[k]] for k, n in enumerate(names)}))
+        params_in_snake.append(make_params({n: axes[n][full[k]] for k, n in enumerate(names)}))
         flat_index.append(int(np.ravel_multi_index(full, sizes)))
     n = len(params_in_snake)
     jobs = max(1, min(int(n_jobs), n)) if n >= parallel_min_points else 1
@@ -218,8 +219,10 @@ def curve_argmax(
     rho_star, val = float(res.x), float(-res.fun)
     if values[i] > val:  # never worse than the grid
         rho_star, val = rhos[i], values[i]
-    at_boundary = (i in (0, len(rhos) - 1)) and (abs(rho_star - rhos[i]) < 10 * xatol)
-    return {"rho": rho_star, "value": val, "at_boundary": bool(at_boundary)}
+    # maximum reached at an end of the range (possibly on a plateau, e.g. a trivial phase)
+    edge = max(values[0], values[-1])
+    at_boundary = bool(edge >= val - 1e-12 * max(1.0, abs(val)))
+    return {"rho": rho_star, "value": val, "at_boundary": at_boundary}
 
 
 def curve_root(
