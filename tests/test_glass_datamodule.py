@@ -136,3 +136,21 @@ def test_hydra_compose_data_groups():
             with pytest.raises(Exception, match="comes from") as info:
                 instantiate(cfg.data)
             assert isinstance(info.value, DataError) or isinstance(info.value.__cause__, DataError)
+
+
+BAPST = REPO.parent / "shared" / "data" / "bapst_testdata"
+
+
+@pytest.mark.skipif(not BAPST.is_dir(), reason="shared Bapst sample missing")
+def test_bapst_module_time_indices(tmp_path):
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train" / "aggregated_data_0.pickle").symlink_to(BAPST / "test_large.pickle")
+    dm = BapstDataModule(root=str(tmp_path), T=0.44, cache_dir=str(tmp_path / "c"))
+    assert dm.model_kwargs()["time_indices"] == [26, 39, 110, 127, 135, 142, 147, 151, 156, 143]
+    tau = BapstDataModule(root=str(tmp_path), T=0.44, time_indices="tau_alpha", cache=False)
+    assert tau.time_indices == [143]  # is_values = 1/e
+    tau.setup()
+    (g,) = tau.graphs["train"]
+    assert g.y.shape == (4096, 1) and g.x.shape == (4096, 2)
+    with pytest.raises(DataError, match="holds no configuration at T=0.47"):
+        BapstDataModule(root=str(tmp_path), T=0.47).setup()
