@@ -142,18 +142,18 @@ class TestSetStream:
         self.teachers, self.b0, self.test_sets = teachers, b0, test_sets
         self.n_test, self.chunk, self.seed = n_test, chunk, seed
 
-    def _chunks(self) -> list[tuple[str, float, int, int]]:
-        out = []
-        for set_index, (name, rho) in enumerate(self.test_sets.items()):
-            for start in range(0, self.n_test, self.chunk):
-                out.append((name, rho, min(self.chunk, self.n_test - start), set_index))
-        return out
+    def _chunks(self) -> list[tuple[str, float, int]]:
+        return [
+            (name, rho, min(self.chunk, self.n_test - start))
+            for name, rho in self.test_sets.items()
+            for start in range(0, self.n_test, self.chunk)
+        ]
 
     def __len__(self) -> int:
         return len(self._chunks())
 
     def __iter__(self):
-        for chunk_index, (name, rho, size, _) in enumerate(self._chunks()):
+        for chunk_index, (name, rho, size) in enumerate(self._chunks()):
             gens = replica_generators(self.seed + 7919 * chunk_index, len(self.teachers))
             pairs = [
                 sample_dataset(w0, self.b0, size, rho, g) for w0, g in zip(self.teachers, gens)
