@@ -17,7 +17,6 @@ from the stored runs whenever a file holds them, otherwise taken from ``targets`
 
 from __future__ import annotations
 
-import pickle
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -147,195 +146,35 @@ def _require(path: Path, data: dict, keys: tuple[str, ...], fmt: str) -> None:
         )
 
 
-# ----------------------------------------------------------------------------- BOTAN
-def load_botan(path: str | Path, box: float | None = None, density: float = 1.2) -> Configuration:
-    """One BOTAN file: one configuration at one time index ``tc``."""
-    path = Path(path)
-    m = _BOTAN_RE.search(path.name)
-    if m is None:
-        raise DataError(
-            f"{path}: not a BOTAN file name (isoconfig_N{{N}}T{{T}}_{{i}}_tc{{XX}}.npz)"
-        )
-    data = _open_npz(path)
-    _require(path, data, ("types", "initial_positions", "positions"), "botan")
-    types = data["types"].astype(np.int64)
-    n = types.size
-    if int(m["n"]) != n:
-        raise DataError(f"{path}: file name says N={m['n']} but types has {n} entries")
-    start = data["initial_positions"].astype(np.float64)
-    runs = data["positions"]
-    if runs.ndim != 3 or runs.shape[1:] != (n, 3):
-        raise DataError(f"{path}: positions has shape {runs.shape}, expected (n_runs, {n}, 3)")
-    L = box if box is not None else (n / density) ** (1.0 / 3.0)
-    box_arr = np.full(3, float(L))
-    T = float(m["T"])
-    tc = np.array([int(m["tc"])])
-    return Configuration(
-        positions=_wrap(start, box_arr),
-        types=types,
-        box=box_arr,
-        temperature=T,
-        times=_times_for(T, tc, one_based=True),
-        time_indices=tc,
-        propensity=_propensity(runs, start)[None],
-        name=f"N{n}T{m['T']}_{m['i']}",
-        source="botan",
-        files=(str(path),),
-        metadata={"n_runs": int(runs.shape[0]), "index": int(m["i"])},
-    ).validate()
+# The format readers live in io_botan / io_bapst / io_glassbench (they use the definitions
+# above); they are re-exported here lazily so that importing any of the modules first works.
+_READERS = {
+    "load_botan": "interplay.glass.io_botan",
+    "merge_time_indices": "interplay.glass.io_botan",
+    "load_bapst": "interplay.glass.io_bapst",
+    "load_glassbench": "interplay.glass.io_glassbench",
+}
 
 
-def merge_time_indices(configs: list[Configuration]) -> Configuration:
-    """Merge single-time-index files of one configuration (sorted by time index)."""
-    first = configs[0]
-    for c in configs[1:]:
-        same = (
-            c.types.shape == first.types.shape
-            and np.array_equal(c.types, first.types)
-            and np.allclose(c.positions, first.positions, atol=1e-9)
-        )
-        if not same:
-            raise DataError(
-                f"{c.files[0]} and {first.files[0]} claim to be configuration {first.name} but "
-                "hold different types / initial positions"
-            )
-    idx = np.concatenate([c.time_indices for c in configs])
-    if np.unique(idx).size != idx.size:
-        raise DataError(f"{first.name}: duplicated time indices {sorted(idx.tolist())}")
-    order = np.argsort(idx)
-    return replace(
-        first,
-        time_indices=idx[order],
-        times=np.concatenate([c.times for c in configs])[order],
-        propensity=np.concatenate([c.propensity for c in configs])[order],
-        files=tuple(f for c in configs for f in c.files),
-    ).validate()
+def __getattr__(name: str) -> Any:
+    if name in _READERS:
+        import importlib  # noqa: PLC0415
+
+        return getattr(importlib.import_module(_READERS[name]), name)
+    raise AttributeError(f"module 'interplay.glass.io' has no attribute {name!r}")
 
 
-# ----------------------------------------------------------------------------- Bapst
-def _bapst_dicts(path: Path) -> list[dict]:
-    try:
-        with open(path, "rb") as handle:
-            obj = pickle.load(handle)  # noqa: S301 - user-supplied research data
-    except Exception as exc:  # noqa: BLE001
-        raise DataError(f"{path}: cannot unpickle ({exc})") from exc
-    items = obj if isinstance(obj, list) else [obj]
-    if not all(isinstance(d, dict) for d in items):
-        raise DataError(f"{path}: expected a dict (or list of dicts) per configuration")
-    return items
-
-
-def _bapst_config(path: Path, d: dict, k: int) -> Configuration:
-    keys = ("positions", "types", "box", "time", "time_indices")
-    _require(path, d, keys, "bapst")
-    pos = np.asarray(d["positions"], dtype=np.float64)
-    types = np.asarray(d["types"]).astype(np.int64)
-    n = types.size
-    box = np.asarray(d["box"], dtype=np.float64).reshape(-1)
-    if box.size == 1:
-        box = np.full(3, box[0])
-    idx = np.asarray(d["time_indices"], dtype=np.int64)
-    time = np.asarray(d["time"], dtype=np.float64)
-    if idx.max(initial=-1) >= time.size:
-        raise DataError(f"{path}: time_indices {idx.tolist()} exceed the {time.size} times")
-    runs = d.get("trajectory_target_positions") or []
-    targets = d.get("targets")
-    if len(runs) > idx.size:
-        raise DataError(f"{path}: {len(runs)} trajectory sets for {idx.size} time indices")
-    prop = np.empty((idx.size, n))
-    for j in range(idx.size):
-        if j < len(runs):
-            r = np.asarray(runs[j], dtype=np.float64)
-            if r.ndim != 3 or r.shape[1:] != (n, 3):
-                raise DataError(
-                    f"{path}: trajectory_target_positions[{j}] has shape {r.shape}, "
-                    f"expected (n_runs, {n}, 3)"
-                )
-            prop[j] = _propensity(r, pos)
-        elif targets is not None and len(targets) == idx.size:
-            prop[j] = np.asarray(targets[j], dtype=np.float64)
-        else:
-            raise DataError(
-                f"{path}: no trajectories and no `targets` for time index {idx[j]} "
-                f"(targets: {None if targets is None else len(targets)} entries)"
-            )
-    meta = dict(d.get("metadata") or {})
-    if "temperature" not in meta:
-        raise DataError(f"{path}: metadata has no temperature (keys {sorted(meta)})")
-    stem = path.stem if k == 0 else f"{path.stem}_{k}"
-    return Configuration(
-        positions=_wrap(pos, box),
-        types=types,
-        box=box,
-        temperature=float(meta["temperature"]),
-        times=time[idx],
-        time_indices=idx,
-        propensity=prop,
-        name=stem,
-        source="bapst",
-        files=(str(path),),
-        metadata={**meta, "is_values": np.asarray(d.get("is_values", [])).tolist()},
-    ).validate()
-
-
-def load_bapst(path: str | Path) -> list[Configuration]:
-    path = Path(path)
-    return [_bapst_config(path, d, k) for k, d in enumerate(_bapst_dicts(path))]
-
-
-# ----------------------------------------------------------------------------- GlassBench
-def load_glassbench(path: str | Path, density: float = 1.2) -> Configuration:
-    path = Path(path)
-    data = _open_npz(path)
-    _require(path, data, ("types", "initial_positions", "md_prop"), "glassbench")
-    types = data["types"].astype(np.int64)
-    n = types.size
-    prop = np.asarray(data["md_prop"], dtype=np.float64)
-    if prop.ndim != 2:
-        raise DataError(f"{path}: md_prop has shape {prop.shape}, expected (n_t, {n})")
-    if prop.shape[1] != n and prop.shape[0] == n:
-        prop = prop.T
-    if prop.shape[1] != n:
-        raise DataError(f"{path}: md_prop has shape {prop.shape}, expected (n_t, {n})")
-    m = _GB_RE.search(path.name)
-    if "temperature" in data:
-        T = float(data["temperature"])
-    elif m is not None:
-        T = float(m["T"])
-    else:
-        raise DataError(f"{path}: no temperature key and no N{{N}}T{{T}}_{{i}}.npz file name")
-    box = data.get("box")
-    box = (
-        np.full(3, (n / density) ** (1.0 / 3.0))
-        if box is None
-        else np.broadcast_to(np.asarray(box, np.float64), (3,)).copy()
-    )
-    idx = (
-        np.asarray(data["time_indices"], np.int64)
-        if "time_indices" in data
-        else np.arange(prop.shape[0])
-    )
-    times = (
-        np.asarray(data["times"], np.float64)
-        if "times" in data
-        else _times_for(T, idx, one_based=False)
-    )
-    inh = data.get("initial_positions_inherent")
-    return Configuration(
-        positions=_wrap(data["initial_positions"].astype(np.float64), box),
-        types=types,
-        box=box,
-        temperature=T,
-        times=times,
-        time_indices=idx,
-        propensity=prop,
-        inherent_positions=None if inh is None else _wrap(inh.astype(np.float64), box),
-        epot=None if "epot" not in data else data["epot"].astype(np.float64),
-        epot_inherent=None if "epot_inherent" not in data else data["epot_inherent"].astype(float),
-        name=path.stem,
-        source="glassbench",
-        files=(str(path),),
-    ).validate()
+__all__ = [
+    "SOURCES",
+    "Configuration",
+    "botan_groups",
+    "detect_format",
+    "list_files",
+    "load",
+    "load_directory",
+    "load_many",
+    *_READERS,
+]
 
 
 # ----------------------------------------------------------------------------- dispatch
@@ -352,6 +191,10 @@ def detect_format(path: str | Path) -> str:
 
 def load(path: str | Path) -> Configuration:
     """Read one configuration file of any of the three formats (see the module docstring)."""
+    from interplay.glass.io_bapst import load_bapst  # noqa: PLC0415
+    from interplay.glass.io_botan import load_botan  # noqa: PLC0415
+    from interplay.glass.io_glassbench import load_glassbench  # noqa: PLC0415
+
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file")
@@ -368,6 +211,8 @@ def load(path: str | Path) -> Configuration:
 
 def load_many(path: str | Path) -> list[Configuration]:
     """All configurations of a file (Bapst pickles may hold several) or of a directory."""
+    from interplay.glass.io_bapst import load_bapst  # noqa: PLC0415
+
     path = Path(path)
     if path.is_dir():
         return load_directory(path)
@@ -407,6 +252,10 @@ def botan_groups(files: list[Path]) -> dict[str, list[Path]]:
 
 def load_directory(directory: str | Path, T: float | None = None) -> list[Configuration]:
     """Every configuration in ``directory``; BOTAN files of one configuration are merged."""
+    from interplay.glass.io_bapst import load_bapst  # noqa: PLC0415
+    from interplay.glass.io_botan import load_botan, merge_time_indices  # noqa: PLC0415
+    from interplay.glass.io_glassbench import load_glassbench  # noqa: PLC0415
+
     directory = Path(directory)
     if not directory.is_dir():
         raise DataError(f"{directory}: no such directory")
