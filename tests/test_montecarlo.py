@@ -69,7 +69,7 @@ def test_sampler_reproduces_the_gibbs_measure_of_a_tiny_system():
 
 
 def test_montecarlo_agrees_with_the_replica_theory_at_a_cheap_point():
-    """alpha = 1.1, T = 0.5, b0 = -0.6, rho_train = 0.4: N = 80, 48 draws."""
+    """alpha = 1.1, T = 0.5, b0 = -0.6, rho_train = 0.4: N = 64, 32 draws."""
     params = ControlParams(alpha=1.1, T=0.5, b0=-0.6, rho_train=0.4)
     point = solve_from(params)
     cfg = MCConfig(
@@ -101,3 +101,27 @@ def test_config_errors_are_clear():
         MCConfig(1.0, 0.5, -3.0, 0.5, b_max=2.0)
     with pytest.raises(ConfigError, match="rho_train"):
         MCConfig(1.0, 0.5, 0.0, 1.5)
+    with pytest.raises(ConfigError, match="w_move"):
+        MCConfig(1.0, 0.5, 0.0, 0.5, w_move="gibbs")
+
+
+def test_metropolis_plane_rotations_also_sample_the_gibbs_measure():
+    cfg = MCConfig(
+        alpha=2.0,
+        T=1.0,
+        b0=-0.3,
+        rho_train=0.5,
+        N=4,
+        n_draws=8,
+        n_sweeps=2000,
+        burn_in=200,
+        bias_every=1,
+        meridian_every=1,
+        b_max=3.0,
+        seed=5,
+        w_move="metropolis",
+    )
+    mc = run_gibbs_mc(cfg)
+    exact = _direct_gibbs_averages(cfg, n_samples=200_000)
+    diff = mc["R"] - exact["R"]
+    assert abs(diff.mean()) < 4 * diff.std(ddof=1) / math.sqrt(len(diff)) + 2e-3
