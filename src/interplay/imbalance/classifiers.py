@@ -111,7 +111,13 @@ class ReplicaClassifier(LightningModule):
         x, y, _ = batch  # (K, B, F), (K, B), step sizes (one step per batch here)
         losses = self.replica_losses(x, y)
         self.log(
-            "train/loss", losses.mean(), on_step=False, on_epoch=True, prog_bar=True, sync_dist=True
+            "train/loss",
+            losses.mean(),
+            on_step=False,
+            on_epoch=True,
+            prog_bar=True,
+            sync_dist=True,
+            batch_size=x.shape[1],
         )
         return losses.sum()  # sum over k: each classifier gets its own mean-loss gradient
 
