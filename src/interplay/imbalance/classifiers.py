@@ -36,6 +36,7 @@ from interplay.imbalance.vision_models import (
     IMAGENET_STD,
     frozen_backbone,
 )
+from interplay.utils.errors import ConfigError
 from interplay.utils.validation import (
     check_choice,
     check_int_at_least,
@@ -256,7 +257,7 @@ class ResNetProbe(ReplicaClassifier):
         check_choice("model.arch", arch, tuple(ARCHITECTURES))
         self.image_shape = tuple(int(v) for v in image_shape)
         if len(self.image_shape) != 3 or self.image_shape[0] not in (1, 3):
-            raise ValueError(f"image_shape must be (1 or 3, H, W), got {self.image_shape}")
+            raise ConfigError(f"image_shape must be (1 or 3, H, W), got {self.image_shape}")
         self.image_size = (
             None if image_size is None else check_int_at_least("model.image_size", image_size, 1)
         )

@@ -282,7 +282,7 @@ class DigitsAnomalyDataModule(ImageAnomalyDataModule):
     def nominal_class_counts(self) -> np.ndarray:
         return np.bincount(self._classes[~self._is_test], minlength=10)
 
-    def load_splits(self):
+    def load_splits(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         test = self._is_test
         return self._images[~test], self._classes[~test], self._images[test], self._classes[test]
 
@@ -317,5 +317,5 @@ class CIFAR10AnomalyDataModule(ImageAnomalyDataModule):
     def nominal_class_counts(self) -> np.ndarray:
         return np.full(10, cifar.TRAIN_PER_CLASS)
 
-    def load_splits(self):
+    def load_splits(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return cifar.load_cifar10(self.root, self.reader, self.download)
