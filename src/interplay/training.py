@@ -14,6 +14,7 @@ from pathlib import Path
 
 import hydra
 import lightning.pytorch as pl
+import torch
 from omegaconf import DictConfig, OmegaConf
 
 from interplay.utils.atomic import atomic_open, write_json
@@ -60,6 +61,8 @@ def finish_wandb(loggers: list) -> None:
 
 def run(cfg: DictConfig) -> float | None:
     """Train and test as configured; write ``results.json``; return ``cfg.optimized_metric``."""
+    if cfg.get("num_threads"):
+        torch.set_num_threads(int(cfg.num_threads))
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
     output_dir = Path(cfg.paths.output_dir)
