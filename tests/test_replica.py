@@ -200,6 +200,16 @@ def test_zero_temperature_unbiased_limit_is_gibbs_learning(alpha):
     assert sp.train_error == 0.0
 
 
+@pytest.mark.parametrize("b0", [-1.0, 0.7])
+def test_zero_temperature_at_the_intrinsic_imbalance_is_on_the_nishimori_line(b0):
+    """T = 0 and rho_train = rho0: the student's posterior is the teacher's (Bayes-optimal
+    Gibbs sampling), so q = R and the learned bias equals b0."""
+    sp = solve_from(ControlParams(1.1, 0.0, b0, intrinsic_imbalance(b0), True))
+    assert sp.converged
+    assert sp.q == pytest.approx(sp.R, abs=1e-9)
+    assert sp.b == pytest.approx(b0, abs=1e-8)
+
+
 def test_large_alpha_generalization_error_approaches_0625_over_alpha():
     prev, values = None, {}
     for alpha in (20.0, 50.0, 100.0):
