@@ -114,9 +114,9 @@ class SE3GNN(nn.Module):
             )
         self.n_invariants = channels * (l_max + 1)
         # eq. 2.70: one linear decoder per (particle type, timescale)
-        self.decoder_weight = nn.Parameter(
-            torch.randn(n_types, n_timescales, self.n_invariants) / self.n_invariants**0.5
-        )
+        # zero init: the first predictions are 0 instead of O(1) noise (propensity fluctuations
+        # are O(0.01-0.1)), the decoders then learn the scale before the backbone moves
+        self.decoder_weight = nn.Parameter(torch.zeros(n_types, n_timescales, self.n_invariants))
         self.decoder_bias = (
             nn.Parameter(torch.zeros(n_types, n_timescales)) if decoder_bias else None
         )

@@ -1,0 +1,132 @@
+"""Matplotlib figures of the propensity observables (thesis Figs. 2.10-2.13, 2.17).
+
+Every function writes one PNG and returns its path. Figures are built with
+``matplotlib.figure.Figure`` (no pyplot state, no display needed, the backend is left alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def _figure(size: tuple[float, float] = (5.0, 3.6)):
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    fig = Figure(figsize=size)
+    return fig, fig.subplots()
+
+
+def _time_axis(times: Sequence[float] | None, n: int) -> tuple[np.ndarray, str, bool]:
+    if times is not None and len(times) == n and np.all(np.isfinite(times)) and min(times) > 0:
+        return np.asarray(times, dtype=float), "t (LJ units)", True
+    return np.arange(n), "time index", False
+
+
+def plot_pearson_vs_time(
+    obs: dict[str, np.ndarray],
+    path: str | Path,
+    times: Sequence[float] | None = None,
+    title: str = "",
+) -> Path:
+    """Pearson (mean over configurations, solid; pooled, dashed) vs timescale (Fig. 2.10)."""
+    fig, ax = _figure()
+    for name, color in (("A", "C0"), ("B", "C1")):
+        if f"pearson_{name}" not in obs:
+            continue
+        y = np.asarray(obs[f"pearson_{name}"])
+        t, label, log = _time_axis(times, len(y))
+        ax.plot(t, y, "o-", color=color, label=f"{name} (mean per config)")
+        ax.plot(
+            t, obs[f"pearson_pooled_{name}"], "s--", color=color, alpha=0.6, label=f"{name} pooled"
+        )
+    ax.set_xlabel(label)
+    if log:
+        ax.set_xscale("log")
+    ax.set_ylabel("Pearson ρ")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_chi4(
+    obs: dict[str, np.ndarray],
+    path: str | Path,
+    times: Sequence[float] | None = None,
+    title: str = "",
+) -> Path:
+    """chi4^s(t) of the ground truth (MD) and of the predictions (Fig. 2.12)."""
+    fig, ax = _figure()
+    t, label, log = _time_axis(times, len(obs["chi4_true"]))
+    ax.plot(t, obs["chi4_true"], "k-o", label="MD (ground truth)")
+    ax.plot(t, obs["chi4_pred"], "C3--^", label="SE(3)-GNN")
+    ax.set_xlabel(label)
+    if log:
+        ax.set_xscale("log")
+    ax.set_ylabel(r"$\chi_4^s(t)$")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_g4(
+    obs: dict[str, np.ndarray],
+    path: str | Path,
+    time_indices: Sequence[int] | None = None,
+    columns: Sequence[int] | None = None,
+    title: str = "",
+) -> Path:
+    """G4(r, t) of ground truth (solid) and predictions (dashed) at a few timescales (Fig. 2.13)."""
+    n_t = obs["g4_true"].shape[1]
+    if columns is None:
+        columns = sorted({0, n_t // 2, n_t - 1})
+    fig, ax = _figure()
+    for n, k in enumerate(columns):
+        name = f"t{time_indices[k]}" if time_indices is not None else f"col {k}"
+        ax.plot(obs["g4_r"], obs["g4_true"][:, k], "-", color=f"C{n}", label=f"MD {name}")
+        ax.plot(obs["g4_r"], obs["g4_pred"][:, k], "--", color=f"C{n}", label=f"GNN {name}")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_xlabel("r")
+    ax.set_ylabel(r"$G_4(r, t)$")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_transfer_matrix(
+    temperatures: Sequence[float],
+    transfer_test: np.ndarray,
+    transfer_learn: np.ndarray,
+    path: str | Path,
+    title: str = "",
+) -> Path:
+    """Fig. 2.17: rho at tau_alpha vs test temperature, one colour per training temperature;
+    transfer test (squares, dashed) and transfer learn (triangles, solid). Matrices are
+    indexed [train T, test T]."""
+    from matplotlib import colormaps  # noqa: PLC0415
+
+    fig, ax = _figure((5.0, 3.8))
+    temps = np.asarray(temperatures, dtype=float)
+    cmap = colormaps["coolwarm"]
+    for i, t_train in enumerate(temps):
+        color = cmap(i / max(len(temps) - 1, 1))
+        ax.plot(temps, transfer_test[i], "s--", color=color, label=f"test, train T={t_train:g}")
+        ax.plot(temps, transfer_learn[i], "^-", color=color, label=f"learn, train T={t_train:g}")
+    ax.set_xlabel("test temperature T")
+    ax.set_ylabel("Pearson ρ (A)")
+    ax.set_title(title)
+    ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _save(fig, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    return path

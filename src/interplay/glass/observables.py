@@ -1,0 +1,168 @@
+"""Physics observables of predicted and true propensity fields (thesis §2.4.3).
+
+* Pearson correlation per timescale and particle type: per configuration then averaged over
+  configurations (Bapst / GlassBench convention), and pooled over all configurations.
+* Pseudo-binarised mobility ``c_i(t) = (tanh(20 (m_i(t) - 0.44)) + 1) / 2``.
+* Self-overlap fluctuations ``chi4^s(t) = N_A [<Q^s(t)^2> - <Q^s(t)>^2]`` with
+  ``Q^s(t) = (1/N_A) sum_{i in A} c_i(t)``, ``<.>`` over configurations.
+* Spatial correlation ``G4(r, t) = (V/N_A) < sum_{i != j in A} c~_i c~_j delta(r - r_ij) >``
+  with ``c~_i = c_i - <c>`` (``<c>`` over all A particles of all configurations), radially
+  averaged over shells (divided by the shell volume). ``normalization="intensive"`` uses
+  ``V/N_A^2`` instead (Lacevic et al.; then ``chi4 ~ rho_A * integral G4``).
+
+All functions take plain numpy arrays: propensities ``(N, T)`` per configuration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+C_THRESHOLD = 0.44  # §2.4.3, as in Jung, Biroli & Berthier (2023)
+C_SHARPNESS = 20.0
+
+
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson correlation of two 1-D arrays (nan when either is constant)."""
+    x = np.asarray(x, dtype=np.float64).ravel()
+    y = np.asarray(y, dtype=np.float64).ravel()
+    xc, yc = x - x.mean(), y - y.mean()
+    denom = np.sqrt((xc * xc).sum() * (yc * yc).sum())
+    return float((xc * yc).sum() / denom) if denom > 0 else float("nan")
+
+
+def pearson_per_config(
+    preds: Sequence[np.ndarray],
+    trues: Sequence[np.ndarray],
+    types: Sequence[np.ndarray],
+    particle_type: int = 0,
+) -> dict[str, np.ndarray]:
+    """Pearson per configuration and timescale on particles of ``particle_type``.
+
+    Returns ``per_config`` (n_conf, T), ``mean`` (T,) = mean over configurations and
+    ``pooled`` (T,) = one correlation over all configurations' particles together.
+    """
+    per_config, pooled_p, pooled_t = [], [], []
+    for p, t, ty in zip(preds, trues, types, strict=True):
+        p, t = _as_2d(p), _as_2d(t)
+        mask = np.asarray(ty) == particle_type
+        per_config.append([pearson(p[mask, k], t[mask, k]) for k in range(t.shape[1])])
+        pooled_p.append(p[mask])
+        pooled_t.append(t[mask])
+    per_config = np.asarray(per_config, dtype=np.float64)
+    pp, tt = np.concatenate(pooled_p), np.concatenate(pooled_t)
+    pooled = np.array([pearson(pp[:, k], tt[:, k]) for k in range(tt.shape[1])])
+    return {"per_config": per_config, "mean": np.nanmean(per_config, axis=0), "pooled": pooled}
+
+
+def mobility_c(
+    m: np.ndarray, threshold: float = C_THRESHOLD, sharpness: float = C_SHARPNESS
+) -> np.ndarray:
+    """``c_i = (tanh(sharpness (m_i - threshold)) + 1) / 2`` (§2.4.3)."""
+    return 0.5 * (np.tanh(sharpness * (np.asarray(m, dtype=np.float64) - threshold)) + 1.0)
+
+
+def chi4(
+    props: Sequence[np.ndarray],
+    types: Sequence[np.ndarray],
+    particle_type: int = 0,
+    threshold: float = C_THRESHOLD,
+) -> np.ndarray:
+    """``chi4^s(t) = N_A (<Q^2> - <Q>^2)`` over configurations, per timescale: (T,)."""
+    qs, n_a = [], []
+    for m, ty in zip(props, types, strict=True):
+        mask = np.asarray(ty) == particle_type
+        c = mobility_c(_as_2d(m)[mask], threshold)
+        qs.append(c.mean(axis=0))
+        n_a.append(mask.sum())
+    q = np.asarray(qs)  # (n_conf, T)
+    return float(np.mean(n_a)) * (np.mean(q * q, axis=0) - np.mean(q, axis=0) ** 2)
+
+
+def g4(
+    positions: Sequence[np.ndarray],
+    boxes: Sequence[np.ndarray],
+    props: Sequence[np.ndarray],
+    types: Sequence[np.ndarray],
+    r_edges: np.ndarray,
+    particle_type: int = 0,
+    threshold: float = C_THRESHOLD,
+    normalization: str = "thesis",
+    chunk: int = 256,
+) -> np.ndarray:
+    """Radially averaged ``G4(r, t)`` at the bin centres of ``r_edges``: (n_bins, T).
+
+    ``positions`` (N, 3) are the initial positions, ``boxes`` the box lengths (3,) (periodic
+    minimum image). ``normalization``: "thesis" (V/N_A) or "intensive" (V/N_A^2).
+    """
+    if normalization not in ("thesis", "intensive"):
+        raise ValueError(f"normalization={normalization!r}: use 'thesis' or 'intensive'")
+    r_edges = np.asarray(r_edges, dtype=np.float64)
+    cs = []
+    for m, ty in zip(props, types, strict=True):
+        cs.append(mobility_c(_as_2d(m)[np.asarray(ty) == particle_type], threshold))
+    c_mean = np.concatenate(cs).mean(axis=0)  # <c(t)> over all A particles and configurations
+    shell = 4.0 / 3.0 * np.pi * (r_edges[1:] ** 3 - r_edges[:-1] ** 3)
+    n_t = cs[0].shape[1]
+    total = np.zeros((len(r_edges) - 1, n_t))
+    for pos, box, ty, c in zip(positions, boxes, types, cs, strict=True):
+        box = np.broadcast_to(np.asarray(box, dtype=np.float64).ravel(), (3,))
+        x = np.asarray(pos, dtype=np.float64)[np.asarray(ty) == particle_type]
+        ct = c - c_mean
+        n_a = len(x)
+        acc = np.zeros_like(total)
+        for start in range(0, n_a, chunk):
+            d = x[start : start + chunk, None, :] - x[None, :, :]
+            d -= box * np.round(d / box)
+            r = np.sqrt((d * d).sum(-1))  # (chunk, n_a)
+            rows = np.arange(start, min(start + chunk, n_a))
+            r[np.arange(len(rows)), rows] = -1.0  # exclude i == j
+            bins = np.searchsorted(r_edges, r, side="right") - 1
+            ok = (bins >= 0) & (bins < len(r_edges) - 1) & (r >= 0)
+            ii, jj = np.nonzero(ok)
+            b = bins[ii, jj]
+            prod = ct[rows[ii]] * ct[jj]  # (pairs, T)
+            for k in range(n_t):
+                acc[:, k] += np.bincount(b, weights=prod[:, k], minlength=len(acc))
+        volume = float(np.prod(box))
+        norm = volume / n_a if normalization == "thesis" else volume / n_a**2
+        total += norm * acc / shell[:, None]
+    return total / len(cs)
+
+
+def evaluate_fields(
+    preds: Sequence[np.ndarray],
+    trues: Sequence[np.ndarray],
+    types: Sequence[np.ndarray],
+    positions: Sequence[np.ndarray] | None = None,
+    boxes: Sequence[np.ndarray] | None = None,
+    r_edges: np.ndarray | None = None,
+    type_names: Sequence[str] = ("A", "B"),
+) -> dict[str, np.ndarray]:
+    """All observables of a test set: Pearson (mean / pooled) per type and timescale, chi4
+    of predictions and ground truth (A particles), and G4 (when positions are given)."""
+    out: dict[str, np.ndarray] = {}
+    for k, name in enumerate(type_names):
+        if not any((np.asarray(t) == k).sum() > 1 for t in types):
+            continue
+        res = pearson_per_config(preds, trues, types, particle_type=k)
+        out[f"pearson_{name}"] = res["mean"]
+        out[f"pearson_pooled_{name}"] = res["pooled"]
+        out[f"pearson_per_config_{name}"] = res["per_config"]
+    if len(preds) >= 2:
+        out["chi4_true"] = chi4(trues, types)
+        out["chi4_pred"] = chi4(preds, types)
+    if positions is not None and boxes is not None:
+        if r_edges is None:
+            half = 0.5 * min(float(np.min(b)) for b in boxes)
+            r_edges = np.linspace(0.5, min(half, 6.0), 45)
+        out["g4_r"] = 0.5 * (r_edges[1:] + r_edges[:-1])
+        out["g4_true"] = g4(positions, boxes, trues, types, r_edges)
+        out["g4_pred"] = g4(positions, boxes, preds, types, r_edges)
+    return out
+
+
+def _as_2d(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    return a[:, None] if a.ndim == 1 else a
