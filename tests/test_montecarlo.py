@@ -8,15 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from interplay.imbalance.montecarlo import (
-    MCConfig,
-    _draw_data,
-    compare_point,
-    run_gibbs_mc,
-    summarize_draws,
-)
+from interplay.imbalance.montecarlo import MCConfig, _draw_data, run_gibbs_mc, summarize_draws
 from interplay.imbalance.replica import ControlParams
 from interplay.imbalance.replica_sweep import solve_from
+from interplay.imbalance.replica_vs_montecarlo import compare_point
 from interplay.utils.errors import ConfigError
 
 

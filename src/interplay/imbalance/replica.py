@@ -414,6 +414,7 @@ def solve_saddle_point(
     if point.converged:
         t = fe.gradient_terms(q, omq, kappa, omk2, b)
         point.q_hat, point.R_hat = -2.0 * t["dE_dq"], t["dE_dR"]
+        point.extra["lambda"] = 1.0 / omq - point.q_hat  # spherical multiplier, λ + q̂ = 1/(1-q)
         g0 = 0.5 * math.log(omq) + 0.5 * q * omk2 / omq
         point.phi = g0 + fe.energetic(q, omq, kappa, omk2, b)
         point.train_error = fe.train_error(q, omq, kappa, omk2, b)

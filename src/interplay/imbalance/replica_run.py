@@ -7,7 +7,8 @@
   writes ``results.csv`` (columns :data:`RESULT_COLUMNS`) and, when ``rho_train`` has >= 3
   values, ``optima.csv`` (ρ(R*), ρ(b*), argmax of every metric); prints a summary.
 * ``figure``: a thesis figure (:mod:`interplay.imbalance.theory_figures`).
-* ``montecarlo``: replica theory vs finite-N Monte Carlo (:mod:`interplay.imbalance.montecarlo`).
+* ``montecarlo``: replica theory vs finite-N Monte Carlo
+  (:mod:`interplay.imbalance.replica_vs_montecarlo`).
 """
 
 from __future__ import annotations
@@ -294,7 +295,7 @@ def run(cfg, output_dir: str | Path | None = None) -> dict:
 
         return make_figure(cfg, out)
     if task == "montecarlo":
-        from interplay.imbalance.montecarlo import replica_vs_montecarlo
+        from interplay.imbalance.replica_vs_montecarlo import replica_vs_montecarlo
 
         return replica_vs_montecarlo(cfg, out)
     raise ConfigError(f"task={task!r} is not understood: use grid, figure or montecarlo.")
