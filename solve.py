@@ -1,8 +1,8 @@
 """Replica-theory saddle points over a grid of control parameters (thesis §1.3.2).
 
-    python solve.py alpha=[1,2,5] T=0.5 b0=-0.6 rho_train=0.5
-    python solve.py experiment=theory_fig1_5
-    python solve.py experiment=replica_vs_montecarlo
+python solve.py alpha=[1,2,5] T=0.5 b0=-0.6 rho_train=0.5
+python solve.py experiment=theory_fig1_5
+python solve.py experiment=replica_vs_montecarlo
 """
 
 import hydra
