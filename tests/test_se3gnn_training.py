@@ -15,7 +15,16 @@ from torch_geometric.loader import DataLoader
 from interplay.glass.lit_propensity import PropensityModule
 from interplay.glass.transfer import collect, refit_decoders, run_transfer
 
-torch.set_num_threads(min(2, torch.get_num_threads()))
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny graphs: one thread is as fast and robust to a loaded machine (restored after)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 CONF = Path(__file__).resolve().parents[1] / "conf"
 TINY = dict(channels=2, l_max=1, n_layers=2, radial_dropout=0.0, decoder_bias=True)
 

@@ -85,12 +85,16 @@ def register_conv_impl(name: str):
 
 def make_kernel(conv_impl: str, irreps_in: o3.Irreps, l_max: int) -> TensorProductKernel:
     """Instantiate the kernel registered as ``conv_impl``; an unknown name is looked up in the
-    module ``interplay.glass.conv_<name>`` (where a faster implementation registers itself)."""
-    if conv_impl not in CONV_IMPLS:
+    modules ``interplay.glass.<name>_conv`` / ``interplay.glass.conv_<name>`` (where a faster
+    implementation registers itself, e.g. ``fast`` in ``fast_conv``)."""
+    for module in (f"interplay.glass.{conv_impl}_conv", f"interplay.glass.conv_{conv_impl}"):
+        if conv_impl in CONV_IMPLS:
+            break
         try:
-            importlib.import_module(f"interplay.glass.conv_{conv_impl}")
-        except ModuleNotFoundError:
-            pass
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:  # the module exists but one of its imports is missing
+                raise
     if conv_impl not in CONV_IMPLS:
         raise ConfigError(
             f"model.conv_impl={conv_impl!r} is not available: choose one of {sorted(CONV_IMPLS)}."
