@@ -1,259 +1,211 @@
-"""Fast channel-wise Clebsch-Gordan convolution (thesis eq. 2.64), ``model.conv_impl=fast``.
+"""Fast channel-wise Clebsch-Gordan convolution (thesis eq. 2.64): ``model.conv_impl=fast``.
 
-Computes exactly the function of the reference :class:`~interplay.glass.layers.E3nnKernel`
-(e3nn ``TensorProduct``, mode ``uvu``, per-edge weights, ``irrep_normalization='component'``,
-``path_normalization='element'``, then a scatter-sum onto the centres)::
+Computes the same function as the reference :class:`~interplay.glass.layers.E3nnKernel`
+(e3nn ``TensorProduct`` in ``uvu`` mode with per-edge weights, ``irrep_normalization=
+'component'``, ``path_normalization='element'``, then a scatter-sum onto the centres)::
 
-    out_i[t, c, k] = sum_{j -> i} w_ij[t, c] * p_t * sum_{a, b} C^t_{a b k} h_j[l_I, c, a] Y_ij[l_F, b]
+    out_i[t, c, m] = sum_{j -> i} w_ij[t, c] p_t sum_{a, b} C^t[a, b, m] h_j[l_I, c, a] Y_ij[l_F, b]
 
-with ``C^t`` the real Wigner 3j symbol of triplet ``t = (l_I, l_F, l_O)`` (``o3.wigner_3j``,
-unit Frobenius norm) and ``p_t = sqrt(2 l_O + 1)`` e3nn's path weight (one output block per
-triplet, one weight per channel, so the 'element' normalisation sum has a single term).
+with ``C^t = o3.wigner_3j(l_I, l_F, l_O)`` and e3nn's path weight ``p_t = sqrt(2 l_O + 1)``.
+Same inputs, same output layout, no parameters: models and checkpoints switch between the
+two with ``model.conv_impl`` (docs/fast_conv.md).
 
-How it is made fast (docs/fast_conv.md):
+How it is made fast:
 
-* **Filter matrices per edge, not outer products.** For every input irrep piece (one ``l_I``)
-  all its triplets are fused: ``T_e[k, a] = sum_b Y_e[b] p_t C^t_{a b k}`` is one small dense
-  GEMM per ``l_F`` block against a constant (Y-block x A K_lF) matrix, and the message is one
-  batched matmul ``U_e = h_j (C x A) @ T_e^T (A x K)`` for all triplets of the piece at once --
-  instead of e3nn's ``(E, C, A, B)`` outer product contracted path by path.
-* **Edge chunks inside one autograd Function.** Forward and backward loop over chunks of edges
-  (a few MB of intermediates each, cache-resident on CPU), scatter-add each chunk to the nodes
-  and keep nothing per edge for the backward pass: it recomputes ``T_e`` and ``U_e``. Peak
-  memory is the inputs + the (N, mid) output + one chunk, independent of E -- what makes
-  l_max = 6 trainable -- and no (E x mid) tensor ever exists.
-* **Node-level layout changes.** Inside the kernel the outputs of a piece are ordered
-  ``[channel][l_O][triplet][m]`` (weights then broadcast per ``l_O`` block, the weight
-  gradient is a reshape-sum); the permutation to e3nn's ``[triplet][channel][m]`` layout is
-  applied once on the (N, mid) node tensor, not per edge.
-* Gradients only for the inputs that need them (``sh`` usually does not; the first layer's
-  ``h`` does not).
+* **One filter matrix per edge and input piece.** All triplets of an input irrep piece
+  (``mul x l_I``) are fused: ``T_e = Y_e @ M`` (E, A, K) is a GEMM against a constant table
+  (:mod:`interplay.glass.fast_conv_plan`), and the messages of the piece are one batched
+  matmul ``U_e = h_j (C x A) @ T_e (A x K)``: ``O(C A K)`` per edge and piece instead of
+  e3nn's ``(E, C, A, B)`` outer products contracted path by path with dense 3j tables.
+* **Edge chunks inside one autograd Function.** Forward and backward run over chunks of
+  edges (a few MB of intermediates, cache-resident on CPU, no page faults), scatter-add each
+  chunk onto the nodes, and keep nothing per edge for the backward pass, which recomputes
+  ``T_e`` and ``U_e``. Peak memory: inputs + (N, mid) output + one chunk per worker --
+  independent of E; no (E x mid) tensor is ever materialised (what makes l_max = 6 fit).
+* **Node-level layout changes.** Inside a piece, messages are ``[channel][triplet][m]``
+  (weights expanded with one gather, the weight gradient reduced with one ``index_add``); the
+  permutation to e3nn's ``[triplet][channel][m]`` layout is applied once to the (N, mid)
+  tensor, not per edge.
+* **Coarse-grained CPU threads.** On CPU the edge range is split between
+  ``torch.get_num_threads()`` Python threads that run single-threaded ATen ops (which release
+  the GIL): no OpenMP barrier per small op, so the kernel keeps its speed on a loaded
+  machine. When edges are sorted by centre (``interplay.glass.graph`` and batches of such
+  graphs), the split falls on centre boundaries and the threads share the output.
+* Only the gradients that are needed are computed (``sh`` usually needs none, the first
+  layer's ``h`` none).
 
-Device-agnostic (plain torch ops); the chunk size adapts to the device (env override
-``INTERPLAY_FAST_CONV_CHUNK`` = edges per chunk).
+Device-agnostic (plain torch ops); chunks are large on accelerators. Environment overrides:
+``INTERPLAY_FAST_CONV_CHUNK`` (edges per chunk), ``INTERPLAY_FAST_CONV_THREADS`` (CPU workers).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from dataclasses import dataclass, field
+import threading
 
 import torch
 from e3nn import o3
 
+from interplay.glass.fast_conv_plan import Consts, Piece, build_pieces
 from interplay.glass.layers import TensorProductKernel, register_conv_impl
 
-# bytes of the largest per-chunk intermediate: small on CPU (stays in cache, no page faults),
-# large on accelerators (enough edges to fill the device)
-_CHUNK_BYTES = {"cpu": 2 * 2**20}
-_CHUNK_BYTES_DEFAULT = 256 * 2**20
+# bytes of the largest per-chunk intermediate: ~L2-sized on CPU, large on accelerators
+CHUNK_BYTES = {"cpu": 2 * 2**20}
+CHUNK_BYTES_DEFAULT = 512 * 2**20
+MAX_CPU_WORKERS = 16
 
 
-@dataclass
-class _LFBlock:
-    """Columns of one l_F inside a piece's filter matrix (K ordered l_F-major here)."""
-
-    l_f: int
-    sh_start: int  # Y^{l_F} columns in sh
-    sh_stop: int
-    k_count: int  # sum of (2 l_O + 1) over this piece's triplets with this l_F
-    matrix: torch.Tensor  # float64 (2 l_F + 1, k_count * A): p_t C^t[a, b, k] at [b, k * A + a]
-
-
-@dataclass
-class _Piece:
-    """One input irrep piece ``mul x l_I`` and all its triplets."""
-
-    in_start: int  # columns of h
-    mul: int
-    l_in: int
-    dim: int  # A = 2 l_I + 1
-    w_start: int  # first weight column (weights laid out [triplet][channel])
-    n_trip: int
-    k_total: int  # K = sum over triplets of (2 l_O + 1)
-    # internal order of the K axis: l_O-major (then triplet order); per l_O one block
-    lo_blocks: list[tuple[int, int, int]] = field(default_factory=list)  # (k_start, n, 2l_O+1)
-    lo_trip: torch.Tensor | None = None  # (n_trip,) local triplet index in l_O-major order
-    lf_blocks: list[_LFBlock] = field(default_factory=list)
-    lf_to_lo: torch.Tensor | None = None  # (K,) l_F-major position of each l_O-major column
-    lo_to_lf: torch.Tensor | None = None  # inverse permutation
-
-
-def _build_pieces(kernel: TensorProductKernel) -> tuple[list[_Piece], torch.Tensor]:
-    """Per-piece plan and the permutation ``perm`` with ``out_e3nn = out_internal[:, perm]``."""
-    pieces: list[_Piece] = []
-    trip_iter = iter(enumerate(kernel.triplets))
-    # offsets of every triplet's output block in e3nn's mid layout
-    mid_start = []
-    off = 0
-    for t in kernel.triplets:
-        mid_start.append(off)
-        off += t.mul * (2 * t.l_out + 1)
-    internal_to_mid: list[int] = []
-    in_start = 0
-    w_start = 0
-    sh_start = [l * l for l in range(kernel.irreps_sh.lmax + 2)]
-    for mul, ir in kernel.irreps_in:
-        l_in, a_dim = ir.l, ir.dim
-        trips = []
-        # the triplets of this piece are the next ones in kernel order (layers.triplets)
-        n_trip = 0
-        for l_f in range(kernel.irreps_sh.lmax + 1):
-            for _l_o in range(abs(l_in - l_f), min(l_in + l_f, kernel.irreps_sh.lmax) + 1):
-                n_trip += 1
-        for _ in range(n_trip):
-            idx, t = next(trip_iter)
-            assert t.l_in == l_in and t.mul == mul
-            trips.append((idx, t))
-        piece = _Piece(in_start, mul, l_in, a_dim, w_start, n_trip, 0)
-        # l_F-major K order (kernel order) -> column offsets
-        lf_col = []  # per local triplet: start column in l_F-major order
-        k = 0
-        for _, t in trips:
-            lf_col.append(k)
-            k += 2 * t.l_out + 1
-        piece.k_total = k
-        # l_O-major internal order
-        lo_order = sorted(range(n_trip), key=lambda i: (trips[i][1].l_out, i))
-        piece.lo_trip = torch.tensor(lo_order, dtype=torch.long)
-        lf_to_lo = []
-        k = 0
-        for i in lo_order:
-            d = 2 * trips[i][1].l_out + 1
-            if piece.lo_blocks and piece.lo_blocks[-1][2] == d:
-                ks, n, _ = piece.lo_blocks[-1]
-                piece.lo_blocks[-1] = (ks, n + 1, d)
-            else:
-                piece.lo_blocks.append((k, 1, d))
-            lf_to_lo.extend(range(lf_col[i], lf_col[i] + d))
-            k += d
-        piece.lf_to_lo = torch.tensor(lf_to_lo, dtype=torch.long)
-        piece.lo_to_lf = torch.argsort(piece.lf_to_lo)
-        # internal column (c, k_lo) -> e3nn mid column
-        lo_pos = []  # per internal k: (triplet local index, m)
-        for i in lo_order:
-            for m in range(2 * trips[i][1].l_out + 1):
-                lo_pos.append((i, m))
-        for c in range(mul):
-            for i, m in lo_pos:
-                gidx, t = trips[i]
-                internal_to_mid.append(mid_start[gidx] + c * (2 * t.l_out + 1) + m)
-        # constant filter matrices per l_F block (path weight folded in), float64
-        for l_f in range(kernel.irreps_sh.lmax + 1):
-            sel = [(i, t) for i, (_, t) in enumerate(trips) if t.l_filter == l_f]
-            if not sel:
-                continue
-            k_count = sum(2 * t.l_out + 1 for _, t in sel)
-            b_dim = 2 * l_f + 1
-            mat = torch.zeros(b_dim, k_count, a_dim, dtype=torch.float64)
-            kk = 0
-            for _, t in sel:
-                d = 2 * t.l_out + 1
-                cg = o3.wigner_3j(t.l_in, l_f, t.l_out, dtype=torch.float64)  # (A, B, d)
-                p = math.sqrt(2 * t.l_out + 1)  # e3nn path weight (component, element)
-                mat[:, kk : kk + d, :] = p * cg.permute(1, 2, 0)
-                kk += d
-            piece.lf_blocks.append(
-                _LFBlock(l_f, sh_start[l_f], sh_start[l_f + 1], k_count, mat.reshape(b_dim, -1))
-            )
-        pieces.append(piece)
-        in_start += mul * a_dim
-        w_start += n_trip * mul
-    assert w_start == kernel.weight_numel
-    perm_internal_to_mid = torch.tensor(internal_to_mid, dtype=torch.long)
-    # out_mid[:, internal_to_mid[i]] = out_int[:, i]  ->  out_mid = out_int[:, inverse]
-    perm = torch.argsort(perm_internal_to_mid)
-    return pieces, perm
-
-
-class _Consts:
-    """Device/dtype copies of the plan's constant tensors (built lazily, cached)."""
-
-    def __init__(self, pieces: list[_Piece], perm: torch.Tensor, device, dtype):
-        self.perm = perm.to(device)
-        self.perm_inv = torch.argsort(perm).to(device)
-        self.lf_mats = [[b.matrix.to(device=device, dtype=dtype) for b in p.lf_blocks] for p in pieces]
-        self.lf_to_lo = [p.lf_to_lo.to(device) for p in pieces]
-        self.lo_to_lf = [p.lo_to_lf.to(device) for p in pieces]
-        self.lo_trip = [p.lo_trip.to(device) for p in pieces]
-        self.lo_trip_inv = [torch.argsort(p.lo_trip).to(device) for p in pieces]
-
-
-def _chunk_edges(kernel: FastKernel, device: torch.device, itemsize: int) -> int:
+def _chunk_edges(pieces: list[Piece], device: torch.device, itemsize: int) -> int:
     env = os.environ.get("INTERPLAY_FAST_CONV_CHUNK")
     if env:
         return max(1, int(env))
-    budget = _CHUNK_BYTES.get(device.type, _CHUNK_BYTES_DEFAULT)
-    per_edge = max(p.k_total * max(p.mul, p.dim) for p in kernel.pieces) * itemsize
+    budget = CHUNK_BYTES.get(device.type, CHUNK_BYTES_DEFAULT)
+    per_edge = max(p.k_total * max(p.mul, p.dim) for p in pieces) * itemsize
     return max(16, budget // per_edge)
 
 
-def _filters(piece: _Piece, mats: list[torch.Tensor], lf_to_lo: torch.Tensor, sh: torch.Tensor):
-    """``T[e, k, a]`` (E, K, A), K in internal l_O-major order: per l_F one GEMM."""
-    parts = [
-        sh[:, b.sh_start : b.sh_stop] @ m for b, m in zip(piece.lf_blocks, mats, strict=True)
+def _n_workers(device: torch.device, n_chunks: int) -> int:
+    if device.type != "cpu":
+        return 1
+    env = os.environ.get("INTERPLAY_FAST_CONV_THREADS")
+    n = int(env) if env else torch.get_num_threads()
+    return max(1, min(n, n_chunks, MAX_CPU_WORKERS))
+
+
+def _edge_ranges(edge_dst: torch.Tensor, n_workers: int, chunk: int) -> tuple[list, bool]:
+    """Split [0, E) into ``n_workers`` ranges; ``disjoint`` when they write disjoint centres."""
+    n_edges = edge_dst.shape[0]
+    if n_workers == 1:
+        return [(0, n_edges)], True
+    cuts = [round(w * n_edges / n_workers) for w in range(n_workers + 1)]
+    disjoint = bool((edge_dst[1:] >= edge_dst[:-1]).all()) if n_edges > 1 else True
+    if disjoint:  # move each cut to the first edge of its centre
+        inner = torch.tensor(cuts[1:-1], device=edge_dst.device)
+        moved = torch.searchsorted(edge_dst, edge_dst[inner], side="left").tolist()
+        cuts = [0, *moved, n_edges]
+    ranges = [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
+    return ranges, disjoint
+
+
+@contextlib.contextmanager
+def _single_threaded_ops(active: bool):
+    """Intra-op threads = 1 while the kernel's own worker threads run (restored after)."""
+    if not active:
+        yield
+        return
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
+
+
+def _run(fn, ranges: list[tuple[int, int]]) -> None:
+    """``fn(worker, lo, hi)`` for every range: the first inline, the others in threads."""
+    if len(ranges) == 1:
+        fn(0, *ranges[0])
+        return
+    errors: list[BaseException] = []
+
+    def target(w, lo, hi):
+        try:
+            with torch.no_grad():  # grad mode is thread-local
+                fn(w, lo, hi)
+        except BaseException as exc:  # re-raised in the calling thread
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=target, args=(w, *r), daemon=True)
+        for w, r in enumerate(ranges)
+        if w > 0
     ]
-    t = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
-    t = t.view(sh.shape[0], piece.k_total, piece.dim)
-    if len(parts) > 1:
-        t = t.index_select(1, lf_to_lo)
+    for t in threads:
+        t.start()
+    target(0, *ranges[0])
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+class _Workspace:
+    """Buffers of one piece reused by every chunk of one worker."""
+
+    def __init__(self, p: Piece, chunk: int, like: torch.Tensor, grad: bool):
+        new = like.new_empty
+        self.t = new(chunk, p.dim * p.k_total)  # filter matrices T[e, a, k]
+        self.h = new(chunk, p.mul, p.dim)  # gathered h_j
+        self.u = new(chunk, p.mul * p.k_total)  # messages
+        self.w = new(chunk, p.mul * p.k_total)  # expanded radial weights
+        self.g = new(chunk, p.mul * p.k_total) if grad else None  # gathered output gradient
+        self.gh = new(chunk, p.dim, p.mul) if grad else None  # per-edge gradient of h_j
+
+
+def _filters(p: Piece, matrix, blocks, sh: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """``T[e, a, k] = sum_b Y_e[b] M[b, a, k]`` -> (E, A, K)."""
+    n = sh.shape[0]
+    if p.dense:
+        return torch.mm(sh, matrix, out=out).view(n, p.dim, p.k_total)
+    t = out.view(n, p.dim, p.k_total)
+    for b, m in zip(p.blocks, blocks, strict=True):
+        part = sh[:, b.sh_start : b.sh_stop] @ m
+        t[:, :, b.k_start : b.k_stop].copy_(part.view(n, p.dim, -1))
     return t
 
 
-def _weights(piece: _Piece, weight: torch.Tensor, lo_trip: torch.Tensor) -> torch.Tensor:
-    """Per-edge weights of the piece as (E, C, n_trip), triplets in l_O-major order."""
-    w = weight[:, piece.w_start : piece.w_start + piece.n_trip * piece.mul]
-    w = w.view(-1, piece.n_trip, piece.mul).index_select(1, lo_trip)
-    return w.transpose(1, 2)
+def _messages(hj: torch.Tensor, t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """``U[e, c, k] = sum_a h_j[e, c, a] T[e, a, k]`` -> (E, C * K)."""
+    n = hj.shape[0]
+    out3 = out.view(n, hj.shape[1], t.shape[2])
+    if t.shape[1] == 1:
+        torch.mul(hj, t, out=out3)
+    else:
+        torch.bmm(hj, t, out=out3)
+    return out
 
 
-def _apply_weights(piece: _Piece, u: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """``u`` (E, C, K) *= w[e, c, t(k)] block by block (in place)."""
-    t0 = 0
-    for k0, n, d in piece.lo_blocks:
-        blk = u[:, :, k0 : k0 + n * d].unflatten(2, (n, d))
-        blk.mul_(w[:, :, t0 : t0 + n, None])
-        t0 += n
-    return u
+def _pieces_of(h: torch.Tensor, pieces: list[Piece]) -> list[torch.Tensor]:
+    return [
+        h[:, p.in_start : p.in_start + p.mul * p.dim].reshape(-1, p.mul, p.dim).contiguous()
+        for p in pieces
+    ]
 
 
-def _reduce_weights(piece: _Piece, gu: torch.Tensor) -> torch.Tensor:
-    """sum over m inside each triplet: (E, C, K) -> (E, C, n_trip) (l_O-major order)."""
-    parts = []
-    for k0, n, d in piece.lo_blocks:
-        blk = gu[:, :, k0 : k0 + n * d].unflatten(2, (n, d))
-        parts.append(blk.sum(-1) if d > 1 else blk.squeeze(-1))
-    return parts[0] if len(parts) == 1 else torch.cat(parts, dim=2)
-
-
-def _messages(u_in: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """``U[e, c, k] = sum_a h[e, c, a] T[e, k, a]``."""
-    if t.shape[2] == 1:
-        return u_in * t.transpose(1, 2)
-    return torch.bmm(u_in, t.transpose(1, 2))
-
-
-class _FastConvFunction(torch.autograd.Function):
+class _FastConv(torch.autograd.Function):
     @staticmethod
     def forward(ctx, h, sh, weight, edge_src, edge_dst, num_nodes, kernel):
+        pieces = kernel.pieces
         consts = kernel.consts(h.device, h.dtype)
         n_edges = edge_src.shape[0]
-        chunk = _chunk_edges(kernel, h.device, h.element_size())
-        h_pieces = [
-            h[:, p.in_start : p.in_start + p.mul * p.dim].reshape(-1, p.mul, p.dim)
-            for p in kernel.pieces
-        ]
-        outs = [h.new_zeros(num_nodes, p.mul * p.k_total) for p in kernel.pieces]
-        for s in range(0, n_edges, chunk):
-            e = min(s + chunk, n_edges)
-            src, dst, y = edge_src[s:e], edge_dst[s:e], sh[s:e]
-            for i, p in enumerate(kernel.pieces):
-                t = _filters(p, consts.lf_mats[i], consts.lf_to_lo[i], y)
-                u = _messages(h_pieces[i].index_select(0, src), t)
-                _apply_weights(p, u, _weights(p, weight[s:e], consts.lo_trip[i]))
-                outs[i].index_add_(0, dst, u.view(e - s, -1))
-        out = outs[0] if len(outs) == 1 else torch.cat(outs, dim=1)
+        chunk = min(n_edges, _chunk_edges(pieces, h.device, h.element_size()))
+        workers = _n_workers(h.device, -(-n_edges // chunk))
+        ranges, shared = _edge_ranges(edge_dst, workers, chunk)
+        h_p = _pieces_of(h, pieces)
+        n_out = 1 if shared else len(ranges)
+        outs = [[h.new_zeros(num_nodes, p.mul * p.k_total) for p in pieces] for _ in range(n_out)]
+
+        def work(w, lo, hi):
+            ws = [_Workspace(p, chunk, h, grad=False) for p in pieces]
+            out_w = outs[0 if shared else w]
+            for s in range(lo, hi, chunk):
+                e = min(s + chunk, hi)
+                ne = e - s
+                src, dst, y, wt = edge_src[s:e], edge_dst[s:e], sh[s:e], weight[s:e]
+                for i, p in enumerate(pieces):
+                    b = ws[i]
+                    t = _filters(p, consts.matrix[i], consts.blocks[i], y, b.t[:ne])
+                    hj = torch.index_select(h_p[i], 0, src, out=b.h[:ne])
+                    u = _messages(hj, t, b.u[:ne])
+                    u.mul_(torch.index_select(wt, 1, consts.w_index[i], out=b.w[:ne]))
+                    out_w[i].index_add_(0, dst, u)  # eq. 2.64: sum over j in N(i)
+
+        with _single_threaded_ops(len(ranges) > 1):
+            _run(work, ranges)
+        out = [sum(o[i] for o in outs) if n_out > 1 else outs[0][i] for i in range(len(pieces))]
+        out = out[0] if len(out) == 1 else torch.cat(out, dim=1)
         ctx.save_for_backward(h, sh, weight, edge_src, edge_dst)
         ctx.kernel = kernel
         return out.index_select(1, consts.perm)
@@ -263,88 +215,107 @@ class _FastConvFunction(torch.autograd.Function):
     def backward(ctx, grad_out):
         h, sh, weight, edge_src, edge_dst = ctx.saved_tensors
         kernel = ctx.kernel
+        pieces = kernel.pieces
         need_h, need_sh, need_w = ctx.needs_input_grad[:3]
-        grad_h = grad_sh = grad_w = None
         if not (need_h or need_sh or need_w):
             return None, None, None, None, None, None, None
         consts = kernel.consts(h.device, h.dtype)
         n_edges = edge_src.shape[0]
-        chunk = _chunk_edges(kernel, h.device, h.element_size())
-        g_int = grad_out.index_select(1, consts.perm_inv)  # internal layout
-        g_pieces, h_pieces, gh_pieces = [], [], []
-        col = 0
-        for p in kernel.pieces:
-            width = p.mul * p.k_total
-            g_pieces.append(g_int[:, col : col + width].reshape(-1, p.mul, p.k_total))
-            col += width
-            h_pieces.append(h[:, p.in_start : p.in_start + p.mul * p.dim].reshape(-1, p.mul, p.dim))
-            gh_pieces.append(h.new_zeros(h.shape[0], p.mul, p.dim) if need_h else None)
-        if need_sh:
-            grad_sh = torch.zeros_like(sh)
-        if need_w:
-            grad_w = torch.empty_like(weight)
-        for s in range(0, n_edges, chunk):
-            e = min(s + chunk, n_edges)
-            ne = e - s
-            src, dst, y = edge_src[s:e], edge_dst[s:e], sh[s:e]
-            for i, p in enumerate(kernel.pieces):
-                t = _filters(p, consts.lf_mats[i], consts.lf_to_lo[i], y)
-                hj = h_pieces[i].index_select(0, src)
-                g = g_pieces[i].index_select(0, dst)  # (ne, C, K)
-                w = _weights(p, weight[s:e], consts.lo_trip[i])  # (ne, C, n_trip)
-                if need_w:
-                    gu = _messages(hj, t).mul_(g)
-                    gw = _reduce_weights(p, gu)  # (ne, C, n_trip), l_O-major
-                    gw = gw.index_select(2, consts.lo_trip_inv[i]).transpose(1, 2)
-                    grad_w[s:e, p.w_start : p.w_start + p.n_trip * p.mul] = gw.reshape(ne, -1)
-                if not (need_h or need_sh):
-                    continue
-                g = _apply_weights(p, g, w)  # g * w  (g is a fresh gathered tensor)
-                if need_h:
-                    gh_pieces[i].index_add_(0, src, torch.bmm(g, t))  # (ne, C, A)
-                if need_sh:
-                    gt = torch.bmm(g.transpose(1, 2), hj)  # (ne, K, A) l_O-major
-                    if len(p.lf_blocks) > 1:
-                        gt = gt.index_select(1, consts.lo_to_lf[i])
-                    gt = gt.reshape(ne, -1)
-                    col = 0
-                    for b, m in zip(p.lf_blocks, consts.lf_mats[i], strict=True):
-                        width = b.k_count * p.dim
-                        grad_sh[s:e, b.sh_start : b.sh_stop] += gt[:, col : col + width] @ m.T
-                        col += width
+        chunk = min(n_edges, _chunk_edges(pieces, h.device, h.element_size()))
+        workers = _n_workers(h.device, -(-n_edges // chunk))
+        ranges, _ = _edge_ranges(edge_dst, workers, chunk)
+        grad_out = grad_out.contiguous()
+        g_p = [grad_out.index_select(1, idx) for idx in consts.mid_index]  # (N, C * K)
+        h_p = _pieces_of(h, pieces)
+        n_nodes = h.shape[0]
+        gh_w = (
+            [[h.new_zeros(n_nodes, p.dim * p.mul) for p in pieces] for _ in ranges]
+            if need_h
+            else None
+        )
+        grad_sh = torch.zeros_like(sh) if need_sh else None
+        grad_w = None
+        if need_w:  # every column block is written once when all pieces reduce with a GEMM
+            full = all(r is not None for r in consts.reduce)
+            grad_w = torch.empty_like(weight) if full else torch.zeros_like(weight)
+
+        def work(w, lo, hi):
+            ws = [_Workspace(p, chunk, h, grad=True) for p in pieces]
+            for s in range(lo, hi, chunk):
+                e = min(s + chunk, hi)
+                ne = e - s
+                src, dst, y, wt = edge_src[s:e], edge_dst[s:e], sh[s:e], weight[s:e]
+                for i, p in enumerate(pieces):
+                    b = ws[i]
+                    t = _filters(p, consts.matrix[i], consts.blocks[i], y, b.t[:ne])
+                    hj = torch.index_select(h_p[i], 0, src, out=b.h[:ne])
+                    g = torch.index_select(g_p[i], 0, dst, out=b.g[:ne])  # (ne, C * K)
+                    if need_w:  # dL/dw[e, t, c] = sum_m g[e, c, (t, m)] U[e, c, (t, m)]
+                        gu = _messages(hj, t, b.u[:ne]).mul_(g)
+                        red = consts.reduce[i]
+                        if red is None:
+                            grad_w[s:e].index_add_(1, consts.w_index[i], gu)
+                        else:  # (n_trip, K) @ (K, ne * C) -> [t][e][c]
+                            gw = red @ gu.view(ne * p.mul, p.k_total).T
+                            cols = slice(p.w_start, p.w_start + p.n_trip * p.mul)
+                            grad_w[s:e, cols].view(ne, p.n_trip, p.mul).copy_(
+                                gw.view(p.n_trip, ne, p.mul).transpose(0, 1)
+                            )
+                    if not (need_h or need_sh):
+                        continue
+                    g.mul_(torch.index_select(wt, 1, consts.w_index[i], out=b.w[:ne]))
+                    g3 = g.view(ne, p.mul, p.k_total)
+                    if need_h:  # dL/dh_j[c, a] = sum_k T[a, k] (w g)[c, k], stored [a][c]
+                        gh = torch.bmm(t, g3.transpose(1, 2), out=b.gh[:ne])
+                        gh_w[w][i].index_add_(0, src, gh.view(ne, -1))
+                    if need_sh:  # dL/dT[a, k] = sum_c h_j[c, a] (w g)[c, k], then dT/dY
+                        gt = torch.bmm(hj.transpose(1, 2), g3)  # (ne, A, K)
+                        if p.dense:
+                            grad_sh[s:e].addmm_(gt.view(ne, -1), consts.matrix[i].T)
+                        else:
+                            for blk, m in zip(p.blocks, consts.blocks[i], strict=True):
+                                part = gt[:, :, blk.k_start : blk.k_stop].reshape(ne, -1)
+                                grad_sh[s:e, blk.sh_start : blk.sh_stop].addmm_(part, m.T)
+
+        with _single_threaded_ops(len(ranges) > 1):
+            _run(work, ranges)
+        grad_h = None
         if need_h:
             grad_h = torch.zeros_like(h)
-            for p, gh in zip(kernel.pieces, gh_pieces, strict=True):
-                grad_h[:, p.in_start : p.in_start + p.mul * p.dim] = gh.reshape(h.shape[0], -1)
+            for i, p in enumerate(pieces):
+                gh = gh_w[0][i] if len(ranges) == 1 else sum(g[i] for g in gh_w)
+                grad_h[:, p.in_start : p.in_start + p.mul * p.dim] = (
+                    gh.view(n_nodes, p.dim, p.mul).transpose(1, 2).reshape(n_nodes, -1)
+                )
         return grad_h, grad_sh, grad_w, None, None, None, None
 
 
 @register_conv_impl("fast")
 class FastKernel(TensorProductKernel):
-    """Drop-in replacement of :class:`~interplay.glass.layers.E3nnKernel` (same inputs, same
-    output layout and normalisation, no parameters); see the module docstring."""
+    """Drop-in replacement of :class:`~interplay.glass.layers.E3nnKernel`: same constructor,
+    inputs, output layout and normalisation, no parameters (see the module docstring)."""
 
     def __init__(self, irreps_in: o3.Irreps, l_max: int):
         super().__init__(irreps_in, l_max)
-        self.pieces, self._perm = _build_pieces(self)
-        self._consts: dict[tuple, _Consts] = {}
-        # e3nn's path weights, for inspection / parity with E3nnKernel.path_weights
+        self.pieces = build_pieces(self.irreps_in, l_max, self.triplets, self.weight_numel)
+        self._consts: dict[tuple, Consts] = {}
+        # e3nn's path weights (same values as E3nnKernel.path_weights)
         self.path_weights = [math.sqrt(2 * t.l_out + 1) for t in self.triplets]
 
-    def consts(self, device: torch.device, dtype: torch.dtype) -> _Consts:
+    def consts(self, device: torch.device, dtype: torch.dtype) -> Consts:
         key = (device, dtype)
         if key not in self._consts:
-            self._consts[key] = _Consts(self.pieces, self._perm, device, dtype)
+            self._consts[key] = Consts(self.pieces, device, dtype)
         return self._consts[key]
 
     def forward(self, h, sh, weight, edge_src, edge_dst, num_nodes):
         if edge_src.numel() == 0:
-            return h.new_zeros(num_nodes, self.irreps_mid.dim)
-        return _FastConvFunction.apply(h, sh, weight, edge_src, edge_dst, num_nodes, self)
+            return h.new_zeros(num_nodes, self.irreps_mid.dim) + 0 * (h.sum() + weight.sum())
+        return _FastConv.apply(h, sh, weight, edge_src, edge_dst, num_nodes, self)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # checkpoints written with conv_impl=e3nn carry the constant buffers of its
-        # TensorProduct (w3j tables, output mask): nothing to load here, drop them
+        # TensorProduct (3j tables, output mask): nothing to load here, drop them
         for key in [k for k in state_dict if k.startswith(prefix + "tp.")]:
             state_dict.pop(key)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
