@@ -1,0 +1,208 @@
+"""Speed and peak memory of the SE(3) convolution kernels ``e3nn`` (reference) vs ``fast``,
+measured in one run: forward + backward of ONE layer on a KA-like graph.
+
+    PYTHONPATH=src python benchmarks/conv.py                       # full table (long)
+    PYTHONPATH=src python benchmarks/conv.py --lmax 3 --channels 8 --n 4096   # one case
+
+Layer = the kernel of ``SE3Conv`` (eq. 2.64: gather, channel-wise CG product with per-edge
+radial weights, scatter-sum onto the centres) for a hidden layer (input: 3 re-fed scalars +
+``channels`` x l <= l_max), with gradients for the node features and the radial weights (what
+training needs; the spherical harmonics need none). Graph: random positions at number density
+1.2 in a periodic box, minimum-image neighbour list of ``interplay.glass.graph`` at d_c = 2
+(~40 neighbours per particle); same graph and inputs for both kernels.
+
+Every (case, kernel) runs in its own subprocess: a time limit (``--limit``, the case is
+printed as "skipped (>X s)") and a memory limit (``--mem-gb``, "skipped (>X GB)") keep the
+e3nn reference at large l_max from hanging or swapping the machine, and the peak memory is
+the subprocess's peak RSS above its RSS before the first forward (CPU), or
+``torch.cuda.max_memory_allocated`` above the inputs (GPU). Times are the best of
+``--repeats`` forward + backward passes after one warm-up; the kernels are run one after the
+other for each case so that machine load affects both alike. The last line is
+``speedup l_max=3: <ratio>x`` for 4096 particles and 8 channels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _inputs(n: int, channels: int, l_max: int, device, seed: int = 0):
+    import numpy as np
+    import torch
+    from e3nn import o3
+
+    from interplay.glass.graph import periodic_neighbor_list
+    from interplay.glass.layers import conv_input_irreps, sh_irreps
+
+    rng = np.random.default_rng(seed)
+    box = (n / 1.2) ** (1 / 3)
+    edge_index, edge_vec = periodic_neighbor_list(rng.random((n, 3)) * box, box, 2.0)
+    edge_index = torch.from_numpy(edge_index).to(device)
+    edge_vec = torch.from_numpy(edge_vec).float().to(device)
+    irreps_in = conv_input_irreps(3, channels, l_max)
+    gen = torch.Generator().manual_seed(seed)
+    h = torch.randn(n, irreps_in.dim, generator=gen).to(device)
+    sh = o3.spherical_harmonics(sh_irreps(l_max), edge_vec, True, normalization="component")
+    return irreps_in, h, sh, edge_index
+
+
+def worker(impl: str, l_max: int, channels: int, n: int, repeats: int, device: str) -> dict:
+    """One (case, kernel) measurement; runs in a subprocess, prints one JSON line."""
+    import torch
+
+    import interplay.glass.fast_conv  # noqa: F401  (registers conv_impl=fast)
+    from interplay.glass.layers import CONV_IMPLS
+
+    dev = torch.device(device)
+    irreps_in, h, sh, edge_index = _inputs(n, channels, l_max, dev)
+    kernel = CONV_IMPLS[impl](irreps_in, l_max).to(dev)
+    n_edges = edge_index.shape[1]
+    gen = torch.Generator().manual_seed(1)
+    weight = torch.rand(n_edges, kernel.weight_numel, generator=gen).to(dev)
+    h.requires_grad_(True)
+    weight.requires_grad_(True)
+    src, dst = edge_index[0], edge_index[1]
+
+    def sync():
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+
+    def step():
+        out = kernel(h, sh, weight, src, dst, n)
+        out.backward(torch.ones_like(out))
+        h.grad = weight.grad = None
+
+    sync()
+    rss0 = _rss_bytes()
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    times = []
+    for i in range(repeats + 1):
+        t0 = time.perf_counter()
+        step()
+        sync()
+        if i > 0:  # first pass = warm-up
+            times.append(time.perf_counter() - t0)
+    if dev.type == "cuda":
+        peak = torch.cuda.max_memory_allocated() - base
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss0
+    return {"time": min(times), "peak": max(peak, 0), "edges": n_edges}
+
+
+def run_case(impl, l_max, channels, n, args) -> dict:
+    cmd = [sys.executable, __file__, "--worker", impl, "--lmax", str(l_max)]
+    cmd += ["--channels", str(channels), "--n", str(n), "--repeats", str(args.repeats)]
+    cmd += ["--device", args.device, "--mem-gb", str(args.mem_gb)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    if args.threads:
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(args.threads)
+    try:
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=args.limit, env=env, cwd=ROOT
+        )
+    except subprocess.TimeoutExpired:
+        return {"skipped": f"skipped (>{args.limit:g} s)"}
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        err = proc.stderr
+        if "MemoryError" in err or "alloc" in err.lower() or proc.returncode in (-9, 137):
+            return {"skipped": f"skipped (>{args.mem_gb:g} GB)"}
+        return {"skipped": f"failed ({err.strip().splitlines()[-1][:60] if err else '?'})"}
+    return json.loads(lines[-1])
+
+
+def _fmt_time(r):
+    return r.get("skipped") or f"{r['time']:.3f} s"
+
+
+def _fmt_mem(r):
+    return "" if "skipped" in r else f"{r['peak'] / 2**20:,.0f} MB"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lmax", type=int, nargs="+", default=[1, 2, 3, 4, 6])
+    ap.add_argument("--channels", type=int, nargs="+", default=[4, 8])
+    ap.add_argument("--n", type=int, nargs="+", default=[1000, 4096])
+    ap.add_argument("--repeats", type=int, default=2, help="timed passes after one warm-up")
+    ap.add_argument("--impls", nargs="+", default=["e3nn", "fast"])
+    ap.add_argument("--limit", type=float, default=240.0, help="seconds per (case, kernel)")
+    ap.add_argument("--mem-gb", type=float, default=20.0, help="address-space limit (CPU)")
+    ap.add_argument("--threads", type=int, default=0, help="0: torch's default")
+    ap.add_argument("--device", default="auto", help="cpu | cuda | auto")
+    ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.device == "auto":
+        import torch
+
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+
+    if args.worker:
+        if args.device == "cpu" and args.mem_gb > 0:
+            lim = int(args.mem_gb * 2**30)
+            resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
+        res = worker(
+            args.worker, args.lmax[0], args.channels[0], args.n[0], args.repeats, args.device
+        )
+        print(json.dumps(res), flush=True)
+        return
+
+    import torch
+
+    threads = args.threads or torch.get_num_threads()
+    print(
+        f"# SE(3) conv kernel, forward + backward of one layer; device={args.device}, "
+        f"threads={threads}, best of {args.repeats}, limit {args.limit:g} s / {args.mem_gb:g} GB",
+        flush=True,
+    )
+    head = (
+        f"{'l_max':>5} {'ch':>3} {'N':>5} {'edges':>7} | {'e3nn time':>17} {'e3nn peak':>10}"
+        f" | {'fast time':>17} {'fast peak':>10} | {'speedup':>7} {'mem ratio':>9}"
+    )
+    print(head)
+    print("-" * len(head), flush=True)
+    speedup3 = None
+    for l_max in args.lmax:
+        for channels in args.channels:
+            for n in args.n:
+                res = {impl: run_case(impl, l_max, channels, n, args) for impl in args.impls}
+                ref, fast = res.get("e3nn", {"skipped": "-"}), res.get("fast", {"skipped": "-"})
+                edges = next((r["edges"] for r in res.values() if "edges" in r), 0)
+                ratio = mem = ""
+                if "time" in ref and "time" in fast:
+                    ratio = f"{ref['time'] / fast['time']:.1f}x"
+                    if fast["peak"] > 0:
+                        mem = f"{ref['peak'] / fast['peak']:.1f}x"
+                    if (l_max, channels, n) == (3, 8, 4096):
+                        speedup3 = ref["time"] / fast["time"]
+                print(
+                    f"{l_max:>5} {channels:>3} {n:>5} {edges:>7} | {_fmt_time(ref):>17} "
+                    f"{_fmt_mem(ref):>10} | {_fmt_time(fast):>17} {_fmt_mem(fast):>10} | "
+                    f"{ratio:>7} {mem:>9}",
+                    flush=True,
+                )
+    if speedup3 is None:
+        print("speedup l_max=3: n/a (case l_max=3, 8 channels, N=4096 not measured)")
+    else:
+        print(f"speedup l_max=3: {speedup3:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

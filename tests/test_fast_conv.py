@@ -1,0 +1,171 @@
+"""conv_impl=fast (interplay.glass.fast_conv) computes the function of the e3nn reference kernel:
+outputs and gradients (node features, spherical harmonics, radial weights) at l_max 0-4, the
+chunked / multi-threaded paths, rotation equivariance, the whole SE3GNN, checkpoints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from e3nn import o3
+
+from interplay.glass.fast_conv import FastKernel
+from interplay.glass.graph import periodic_neighbor_list
+from interplay.glass.layers import (
+    CONV_IMPLS,
+    E3nnKernel,
+    conv_input_irreps,
+    make_kernel,
+    sh_irreps,
+)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def ka_graph(n: int = 40, seed: int = 0):
+    """Random positions at density 1.2, periodic minimum-image graph at d_c = 2."""
+    rng = np.random.default_rng(seed)
+    box = max((n / 1.2) ** (1 / 3), 4.01)
+    edge_index, edge_vec = periodic_neighbor_list(rng.random((n, 3)) * box, box, 2.0)
+    return torch.from_numpy(edge_index), torch.from_numpy(edge_vec)
+
+
+def inputs(irreps_in, l_max, dtype, n=40, seed=0):
+    edge_index, edge_vec = ka_graph(n, seed)
+    g = torch.Generator().manual_seed(seed)
+    h = torch.randn(n, irreps_in.dim, generator=g, dtype=torch.float64).to(dtype)
+    sh = o3.spherical_harmonics(sh_irreps(l_max), edge_vec.to(dtype), True, "component")
+    return h, sh, edge_index
+
+
+def run(kernel, h, sh, weight, edge_index, grad_out):
+    h, sh, weight = (x.detach().requires_grad_(True) for x in (h, sh, weight))
+    out = kernel(h, sh, weight, edge_index[0], edge_index[1], h.shape[0])
+    grads = torch.autograd.grad(out, (h, sh, weight), grad_out)
+    return out, grads
+
+
+def rel_err(a: torch.Tensor, b: torch.Tensor) -> float:
+    a, b = a.detach(), b.detach()
+    return float((a - b).abs().max() / b.abs().max().clamp_min(1e-30))
+
+
+@pytest.mark.parametrize("l_max", [0, 1, 2, 3, 4])
+@pytest.mark.parametrize("hidden", [0, 3], ids=["layer0", "hidden"])
+def test_outputs_and_gradients_match_e3nn(l_max, hidden):
+    irreps_in = conv_input_irreps(3, hidden, l_max)  # (3 + hidden) x 0e + hidden x l>=1
+    ref = E3nnKernel(irreps_in, l_max)
+    fast = FastKernel(irreps_in, l_max)
+    assert fast.weight_numel == ref.weight_numel and fast.irreps_mid == ref.irreps_mid
+    np.testing.assert_allclose(fast.path_weights, ref.path_weights, rtol=1e-12)
+    for dtype, tol in ((torch.float64, 1e-6), (torch.float32, 1e-5)):
+        # float64 is limited by e3nn's float32 3j tables (~3e-8); float32 is the issue's 1e-5
+        h, sh, edge_index = inputs(irreps_in, l_max, dtype, seed=l_max)
+        g = torch.Generator().manual_seed(1)
+        weight = torch.randn(edge_index.shape[1], ref.weight_numel, generator=g).to(dtype)
+        grad_out = torch.randn(h.shape[0], ref.irreps_mid.dim, generator=g).to(dtype)
+        out_r, grads_r = run(ref.to(dtype), h, sh, weight, edge_index, grad_out)
+        out_f, grads_f = run(fast, h, sh, weight, edge_index, grad_out)
+        assert out_f.dtype == dtype
+        assert rel_err(out_f, out_r) < tol, dtype
+        for name, gf, gr in zip(("h", "sh", "weight"), grads_f, grads_r, strict=True):
+            assert rel_err(gf, gr) < tol, (dtype, name)
+
+
+@pytest.mark.parametrize("sort_dst", [True, False], ids=["sorted", "shuffled"])
+def test_chunks_and_worker_threads_give_the_same_result(monkeypatch, sort_dst):
+    l_max = 3
+    irreps_in = conv_input_irreps(3, 2, l_max)
+    fast = FastKernel(irreps_in, l_max)
+    h, sh, edge_index = inputs(irreps_in, l_max, torch.float64, n=60, seed=5)
+    if not sort_dst:
+        perm = torch.randperm(edge_index.shape[1], generator=torch.Generator().manual_seed(0))
+        edge_index, sh = edge_index[:, perm], sh[perm]
+    g = torch.Generator().manual_seed(2)
+    weight = torch.randn(edge_index.shape[1], fast.weight_numel, generator=g, dtype=h.dtype)
+    grad_out = torch.randn(h.shape[0], fast.irreps_mid.dim, generator=g, dtype=h.dtype)
+    out0, grads0 = run(fast, h, sh, weight, edge_index, grad_out)  # one chunk, one thread
+    monkeypatch.setenv("INTERPLAY_FAST_CONV_CHUNK", "37")
+    monkeypatch.setenv("INTERPLAY_FAST_CONV_THREADS", "3")
+    out1, grads1 = run(fast, h, sh, weight, edge_index, grad_out)
+    torch.testing.assert_close(out1, out0, rtol=1e-12, atol=1e-12)
+    for a, b in zip(grads1, grads0, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    assert torch.get_num_threads() == 1  # intra-op threads restored
+
+
+def test_rotation_equivariance():
+    l_max = 3
+    irreps_in = conv_input_irreps(3, 2, l_max)
+    fast = FastKernel(irreps_in, l_max)
+    edge_index, edge_vec = ka_graph(40, seed=7)
+    g = torch.Generator().manual_seed(3)
+    h = torch.randn(40, irreps_in.dim, generator=g, dtype=torch.float64)
+    weight = torch.randn(edge_index.shape[1], fast.weight_numel, generator=g, dtype=h.dtype)
+    rot = o3.rand_matrix(dtype=torch.float64)
+    irreps_sh = sh_irreps(l_max)
+
+    def conv(h, vec):
+        sh = o3.spherical_harmonics(irreps_sh, vec, True, "component")
+        return fast(h, sh, weight, edge_index[0], edge_index[1], h.shape[0])
+
+    d_in = irreps_in.D_from_matrix(rot)
+    d_mid = fast.irreps_mid.D_from_matrix(rot)
+    rotated_first = conv(h @ d_in.T, edge_vec @ rot.T)
+    rotated_after = conv(h, edge_vec) @ d_mid.T
+    # e3nn's Wigner D matrices carry float32-level errors (~1e-7 relative)
+    assert rel_err(rotated_first, rotated_after) < 1e-6
+
+
+def test_registered_and_found_by_name():
+    assert CONV_IMPLS["fast"] is FastKernel
+    kernel = make_kernel("fast", conv_input_irreps(3, 2, 2), 2)
+    assert isinstance(kernel, FastKernel)
+    assert sum(p.numel() for p in kernel.parameters()) == 0
+
+
+def test_no_edges_gives_zeros_and_gradients():
+    irreps_in = conv_input_irreps(3, 2, 2)
+    fast = FastKernel(irreps_in, 2)
+    h = torch.randn(5, irreps_in.dim, requires_grad=True)
+    weight = torch.randn(0, fast.weight_numel, requires_grad=True)
+    sh = torch.zeros(0, sh_irreps(2).dim)
+    empty = torch.zeros(0, dtype=torch.long)
+    out = fast(h, sh, weight, empty, empty, 5)
+    assert out.shape == (5, fast.irreps_mid.dim) and not out.any()
+    out.sum().backward()
+    assert h.grad is not None and not h.grad.any()
+
+
+def test_se3gnn_fast_equals_e3nn_and_loads_its_checkpoint():
+    from torch_geometric.data import Data
+
+    from interplay.glass.se3gnn import SE3GNN
+
+    edge_index, edge_vec = ka_graph(40, seed=11)
+    types = torch.from_numpy(np.random.default_rng(0).random(40) < 0.2).long()
+    data = Data(
+        x=torch.nn.functional.one_hot(types, 2).double(),
+        node_type=types,
+        edge_index=edge_index,
+        edge_vec=edge_vec,
+    )
+    kw = dict(n_node_scalars=2, n_timescales=2, channels=3, l_max=3, n_layers=3)
+    torch.manual_seed(0)
+    ref = SE3GNN(**kw, radial_dropout=0.0, conv_impl="e3nn").double()
+    fast = SE3GNN(**kw, radial_dropout=0.0, conv_impl="fast").double()
+    fast.load_state_dict(ref.state_dict())  # e3nn checkpoints load (constant buffers dropped)
+    for model in (ref, fast):
+        model.train()
+    y_ref, y_fast = ref(data), fast(data)
+    torch.testing.assert_close(y_fast, y_ref, rtol=1e-6, atol=1e-8)
+    y_ref.square().sum().backward()
+    y_fast.square().sum().backward()
+    for (name, p_ref), p_fast in zip(ref.named_parameters(), fast.parameters(), strict=True):
+        torch.testing.assert_close(p_fast.grad, p_ref.grad, rtol=1e-6, atol=1e-8, msg=name)
