@@ -83,7 +83,9 @@ def worker(impl: str, l_max: int, channels: int, n: int, repeats: int, device: s
             torch.cuda.synchronize()
 
     def step():
-        out = kernel(h, sh, weight, src, dst, n)
+        # a new spherical-harmonics tensor per pass, as in training (the fast kernel caches its
+        # filter matrices per sh tensor: the cost of building them is part of every pass)
+        out = kernel(h, sh.clone(), weight, src, dst, n)
         out.backward(torch.ones_like(out))
         h.grad = weight.grad = None
 

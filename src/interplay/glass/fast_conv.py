@@ -44,6 +44,7 @@ import contextlib
 import math
 import os
 import threading
+import weakref
 
 import torch
 from e3nn import o3
@@ -55,6 +56,42 @@ from interplay.glass.layers import TensorProductKernel, register_conv_impl
 CHUNK_BYTES = {"cpu": 2 * 2**20}
 CHUNK_BYTES_DEFAULT = 512 * 2**20
 MAX_CPU_WORKERS = 16
+# filter matrices of all edges are kept (and shared by the layers of a network, which all see
+# the same spherical harmonics) when they take at most this many bytes per kernel call
+FILTER_CACHE_BYTES = 2 * 2**30
+
+
+class _FilterCache:
+    """``T`` of every edge for one spherical-harmonics tensor, per ``(l_I, l_max, dtype,
+    device)``: built by the first layer's forward, reused by the other layers and by every
+    backward pass; an entry dies with its ``sh`` tensor (weak reference) or when ``sh`` is
+    modified in place."""
+
+    def __init__(self):
+        self.slots: dict[tuple, tuple] = {}
+
+    def get(self, key: tuple, sh: torch.Tensor) -> torch.Tensor | None:
+        slot = self.slots.get(key)
+        if slot is not None and slot[0]() is sh and slot[1] == sh._version:
+            return slot[2]
+        return None
+
+    def put(self, key: tuple, sh: torch.Tensor, filters: torch.Tensor) -> None:
+        slots = self.slots
+
+        def drop(ref, key=key):
+            if key in slots and slots[key][0] is ref:
+                del slots[key]
+
+        slots[key] = (weakref.ref(sh, drop), sh._version, filters)
+
+
+_FILTERS = _FilterCache()
+
+
+def _cache_budget() -> int:
+    env = os.environ.get("INTERPLAY_FAST_CONV_CACHE_MB")
+    return int(float(env) * 2**20) if env else FILTER_CACHE_BYTES
 
 
 def _chunk_edges(pieces: list[Piece], device: torch.device, itemsize: int) -> int:
@@ -186,6 +223,16 @@ class _FastConv(torch.autograd.Function):
         h_p = _pieces_of(h, pieces)
         n_out = 1 if shared else len(ranges)
         outs = [[h.new_zeros(num_nodes, p.mul * p.k_total) for p in pieces] for _ in range(n_out)]
+        # filter matrices of all edges: from the cache, built here, or per chunk (over budget)
+        keys = [(p.dim, kernel.irreps_sh.lmax, sh.dtype, sh.device) for p in pieces]
+        filters = [_FILTERS.get(k, sh) for k in keys]
+        new = [i for i, f in enumerate(filters) if f is None]
+        cache = sum(n_edges * pieces[i].dim * pieces[i].k_total for i in new) * sh.element_size()
+        if new and cache <= _cache_budget():
+            for i in new:
+                filters[i] = sh.new_empty(n_edges, pieces[i].dim * pieces[i].k_total)
+        else:
+            new = []
 
         def work(w, lo, hi):
             ws = [_Workspace(p, chunk, h, grad=False) for p in pieces]
@@ -196,7 +243,12 @@ class _FastConv(torch.autograd.Function):
                 src, dst, y, wt = edge_src[s:e], edge_dst[s:e], sh[s:e], weight[s:e]
                 for i, p in enumerate(pieces):
                     b = ws[i]
-                    t = _filters(p, consts.matrix[i], consts.blocks[i], y, b.t[:ne])
+                    if filters[i] is None:
+                        t = _filters(p, consts.matrix[i], consts.blocks[i], y, b.t[:ne])
+                    elif i in new:
+                        t = _filters(p, consts.matrix[i], consts.blocks[i], y, filters[i][s:e])
+                    else:
+                        t = filters[i][s:e].view(ne, p.dim, p.k_total)
                     hj = torch.index_select(h_p[i], 0, src, out=b.h[:ne])
                     u = _messages(hj, t, b.u[:ne])
                     u.mul_(torch.index_select(wt, 1, consts.w_index[i], out=b.w[:ne]))
@@ -204,17 +256,20 @@ class _FastConv(torch.autograd.Function):
 
         with _single_threaded_ops(len(ranges) > 1):
             _run(work, ranges)
+        for i in new:
+            _FILTERS.put(keys[i], sh, filters[i])
         out = [sum(o[i] for o in outs) if n_out > 1 else outs[0][i] for i in range(len(pieces))]
         out = out[0] if len(out) == 1 else torch.cat(out, dim=1)
         ctx.save_for_backward(h, sh, weight, edge_src, edge_dst)
         ctx.kernel = kernel
+        ctx.filters = filters
         return out.index_select(1, consts.perm)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out):
         h, sh, weight, edge_src, edge_dst = ctx.saved_tensors
-        kernel = ctx.kernel
+        kernel, filters = ctx.kernel, ctx.filters
         pieces = kernel.pieces
         need_h, need_sh, need_w = ctx.needs_input_grad[:3]
         if not (need_h or need_sh or need_w):
@@ -247,7 +302,10 @@ class _FastConv(torch.autograd.Function):
                 src, dst, y, wt = edge_src[s:e], edge_dst[s:e], sh[s:e], weight[s:e]
                 for i, p in enumerate(pieces):
                     b = ws[i]
-                    t = _filters(p, consts.matrix[i], consts.blocks[i], y, b.t[:ne])
+                    if filters[i] is None:
+                        t = _filters(p, consts.matrix[i], consts.blocks[i], y, b.t[:ne])
+                    else:
+                        t = filters[i][s:e].view(ne, p.dim, p.k_total)
                     hj = torch.index_select(h_p[i], 0, src, out=b.h[:ne])
                     g = torch.index_select(g_p[i], 0, dst, out=b.g[:ne])  # (ne, C * K)
                     if need_w:  # dL/dw[e, t, c] = sum_m g[e, c, (t, m)] U[e, c, (t, m)]
