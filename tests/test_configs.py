@@ -25,7 +25,18 @@ def test_every_experiment_composes(experiment, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "group", ["trainer", "logger", "callbacks", "imbalance", "model", "data", "hydra/launcher"]
+    "group",
+    [
+        "trainer",
+        "logger",
+        "callbacks",
+        "imbalance",
+        "model",
+        "data",
+        "temperature",
+        "timescale",
+        "hydra/launcher",
+    ],
 )
 def test_every_option_of_every_group_composes(group, tmp_path):
     for option in sorted(p.stem for p in (CONF / group).glob("*.yaml")):

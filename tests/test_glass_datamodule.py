@@ -126,8 +126,8 @@ def test_hydra_compose_data_groups():
                 config_name="train",
                 overrides=[
                     f"data={family}",
-                    "+temperature=T0.44",
-                    "+timescale=tau_alpha",
+                    "temperature=T0.44",
+                    "timescale=tau_alpha",
                     "paths.data_dir=/nonexistent",
                 ],
             )

@@ -59,12 +59,16 @@ def load_runs(sweep_dir: str | Path) -> pd.DataFrame:
         )
     frames, override_keys = [], set()
     for job_dir in job_dirs:
+        results = json.loads((job_dir / "results.json").read_text())
         records = job_dir / "records.csv"
-        rows = (
-            pd.read_csv(records)
-            if records.exists()
-            else pd.DataFrame([json.loads((job_dir / "results.json").read_text())])
-        )
+        if records.exists():
+            rows = pd.read_csv(records)
+            # job-level numbers (epochs, train_seconds, T_eff, ...) apply to every resampling
+            for key, value in results.items():
+                if key not in rows.columns and not key.startswith("test"):
+                    rows[key] = value
+        else:
+            rows = pd.DataFrame([results])
         for key, value in _overrides(job_dir).items():
             rows[key] = _as_number(value)
             override_keys.add(key)
