@@ -54,7 +54,7 @@ from interplay.glass.layers import TensorProductKernel, register_conv_impl
 
 # bytes of the largest per-chunk intermediate: ~L2-sized on CPU, large on accelerators
 CHUNK_BYTES = {"cpu": 2 * 2**20}
-CHUNK_BYTES_DEFAULT = 512 * 2**20
+CHUNK_BYTES_DEFAULT = 128 * 2**20
 MAX_CPU_WORKERS = 16
 # filter matrices of all edges are kept (and shared by the layers of a network, which all see
 # the same spherical harmonics) when they take at most this many bytes per kernel call
@@ -169,16 +169,27 @@ def _run(fn, ranges: list[tuple[int, int]]) -> None:
 
 
 class _Workspace:
-    """Buffers of one piece reused by every chunk of one worker."""
+    """Flat buffers of one worker, sized for the largest piece and reused by every piece and
+    chunk (no allocation inside the edge loop); ``take(name, ne, *shape)`` views a prefix."""
 
-    def __init__(self, p: Piece, chunk: int, like: torch.Tensor, grad: bool):
+    def __init__(self, pieces: list[Piece], chunk: int, like: torch.Tensor, grad: bool, filters):
+        def size(f, ps=pieces):
+            return chunk * max((f(p) for p in ps), default=0)
+
         new = like.new_empty
-        self.t = new(chunk, p.dim * p.k_total)  # filter matrices T[e, a, k]
-        self.h = new(chunk, p.mul, p.dim)  # gathered h_j
-        self.u = new(chunk, p.mul * p.k_total)  # messages
-        self.w = new(chunk, p.mul * p.k_total)  # expanded radial weights
-        self.g = new(chunk, p.mul * p.k_total) if grad else None  # gathered output gradient
-        self.gh = new(chunk, p.dim, p.mul) if grad else None  # per-edge gradient of h_j
+        build_t = [p for p, f in zip(pieces, filters, strict=True) if f is None]
+        self.buf = {
+            "t": new(size(lambda p: p.dim * p.k_total, build_t)),  # filter matrices T[e, a, k]
+            "h": new(size(lambda p: p.mul * p.dim)),  # gathered h_j
+            "u": new(size(lambda p: p.mul * p.k_total)),  # messages
+            "w": new(size(lambda p: p.mul * p.k_total)),  # expanded radial weights
+        }
+        if grad:
+            self.buf["g"] = new(size(lambda p: p.mul * p.k_total))  # gathered output gradient
+            self.buf["gh"] = new(size(lambda p: p.mul * p.dim))  # per-edge gradient of h_j
+
+    def take(self, name: str, ne: int, *shape: int) -> torch.Tensor:
+        return self.buf[name][: ne * math.prod(shape)].view(ne, *shape)
 
 
 def _filters(p: Piece, matrix, blocks, sh: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
@@ -235,23 +246,32 @@ class _FastConv(torch.autograd.Function):
             new = []
 
         def work(w, lo, hi):
-            ws = [_Workspace(p, chunk, h, grad=False) for p in pieces]
+            b = _Workspace(pieces, chunk, h, grad=False, filters=filters)
             out_w = outs[0 if shared else w]
             for s in range(lo, hi, chunk):
                 e = min(s + chunk, hi)
                 ne = e - s
                 src, dst, y, wt = edge_src[s:e], edge_dst[s:e], sh[s:e], weight[s:e]
                 for i, p in enumerate(pieces):
-                    b = ws[i]
                     if filters[i] is None:
-                        t = _filters(p, consts.matrix[i], consts.blocks[i], y, b.t[:ne])
+                        t = _filters(
+                            p,
+                            consts.matrix[i],
+                            consts.blocks[i],
+                            y,
+                            b.take("t", ne, p.dim * p.k_total),
+                        )
                     elif i in new:
                         t = _filters(p, consts.matrix[i], consts.blocks[i], y, filters[i][s:e])
                     else:
                         t = filters[i][s:e].view(ne, p.dim, p.k_total)
-                    hj = torch.index_select(h_p[i], 0, src, out=b.h[:ne])
-                    u = _messages(hj, t, b.u[:ne])
-                    u.mul_(torch.index_select(wt, 1, consts.w_index[i], out=b.w[:ne]))
+                    hj = torch.index_select(h_p[i], 0, src, out=b.take("h", ne, p.mul, p.dim))
+                    u = _messages(hj, t, b.take("u", ne, p.mul * p.k_total))
+                    u.mul_(
+                        torch.index_select(
+                            wt, 1, consts.w_index[i], out=b.take("w", ne, p.mul * p.k_total)
+                        )
+                    )
                     out_w[i].index_add_(0, dst, u)  # eq. 2.64: sum over j in N(i)
 
         with _single_threaded_ops(len(ranges) > 1):
@@ -295,21 +315,28 @@ class _FastConv(torch.autograd.Function):
             grad_w = torch.empty_like(weight) if full else torch.zeros_like(weight)
 
         def work(w, lo, hi):
-            ws = [_Workspace(p, chunk, h, grad=True) for p in pieces]
+            b = _Workspace(pieces, chunk, h, grad=True, filters=filters)
             for s in range(lo, hi, chunk):
                 e = min(s + chunk, hi)
                 ne = e - s
                 src, dst, y, wt = edge_src[s:e], edge_dst[s:e], sh[s:e], weight[s:e]
                 for i, p in enumerate(pieces):
-                    b = ws[i]
                     if filters[i] is None:
-                        t = _filters(p, consts.matrix[i], consts.blocks[i], y, b.t[:ne])
+                        t = _filters(
+                            p,
+                            consts.matrix[i],
+                            consts.blocks[i],
+                            y,
+                            b.take("t", ne, p.dim * p.k_total),
+                        )
                     else:
                         t = filters[i][s:e].view(ne, p.dim, p.k_total)
-                    hj = torch.index_select(h_p[i], 0, src, out=b.h[:ne])
-                    g = torch.index_select(g_p[i], 0, dst, out=b.g[:ne])  # (ne, C * K)
+                    hj = torch.index_select(h_p[i], 0, src, out=b.take("h", ne, p.mul, p.dim))
+                    g = torch.index_select(
+                        g_p[i], 0, dst, out=b.take("g", ne, p.mul * p.k_total)
+                    )  # (ne, C * K)
                     if need_w:  # dL/dw[e, t, c] = sum_m g[e, c, (t, m)] U[e, c, (t, m)]
-                        gu = _messages(hj, t, b.u[:ne]).mul_(g)
+                        gu = _messages(hj, t, b.take("u", ne, p.mul * p.k_total)).mul_(g)
                         red = consts.reduce[i]
                         if red is None:
                             grad_w[s:e].index_add_(1, consts.w_index[i], gu)
@@ -321,10 +348,14 @@ class _FastConv(torch.autograd.Function):
                             )
                     if not (need_h or need_sh):
                         continue
-                    g.mul_(torch.index_select(wt, 1, consts.w_index[i], out=b.w[:ne]))
+                    g.mul_(
+                        torch.index_select(
+                            wt, 1, consts.w_index[i], out=b.take("w", ne, p.mul * p.k_total)
+                        )
+                    )
                     g3 = g.view(ne, p.mul, p.k_total)
                     if need_h:  # dL/dh_j[c, a] = sum_k T[a, k] (w g)[c, k], stored [a][c]
-                        gh = torch.bmm(t, g3.transpose(1, 2), out=b.gh[:ne])
+                        gh = torch.bmm(t, g3.transpose(1, 2), out=b.take("gh", ne, p.dim, p.mul))
                         gh_w[w][i].index_add_(0, src, gh.view(ne, -1))
                     if need_sh:  # dL/dT[a, k] = sum_c h_j[c, a] (w g)[c, k], then dT/dY
                         gt = torch.bmm(hj.transpose(1, 2), g3)  # (ne, A, K)
