@@ -204,8 +204,7 @@ class PropensityModule(LightningModule):
                 self.log(f"test/chi4_true_t{t}", float(obs["chi4_true"][k]))
                 self.log(f"test/chi4_pred_t{t}", float(obs["chi4_pred"][k]))
         table = self.pearson_table(obs)
-        log.info("Test Pearson per timescale:\n%s", table)
-        print(table, flush=True)  # noqa: T201 - the default job prints its result
+        log.info("Test Pearson per timescale (A: mean over configurations):\n%s", table)
         out_dir = self._output_dir()
         if out_dir is not None and self.trainer.is_global_zero:
             self.save_observables(out_dir, obs)

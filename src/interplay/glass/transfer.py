@@ -225,7 +225,6 @@ def run(cfg) -> dict:
         f"transfer learn (decoders refit):\n{format_matrix(result, 'transfer_learn')}"
     )
     log.info("%s", text)
-    print(text, flush=True)  # noqa: T201
     return result
 
 
