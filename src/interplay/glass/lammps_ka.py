@@ -78,6 +78,17 @@ def ka_types(n_particles: int) -> np.ndarray:
     return np.concatenate([np.zeros(n_a, np.int64), np.ones(n_particles - n_a, np.int64)])
 
 
+def wrap_into_box(positions: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """Positions folded into ``[0, L)`` per axis.
+
+    LAMMPS only remaps atoms into the box at re-neighbouring, so between two re-neighbourings
+    its "wrapped" coordinates can sit slightly outside ``[0, L)``. Storing such a coordinate and
+    later re-inserting it (which wraps it) shifts the reference of every displacement by L.
+    """
+    wrapped = np.mod(np.asarray(positions, dtype=np.float64), box)
+    return np.where(wrapped >= box, 0.0, wrapped)  # np.mod(-1e-17, L) rounds to L
+
+
 @dataclass
 class Thermo:
     temperature: float
@@ -177,9 +188,9 @@ class KASimulation:
         if unwrapped:
             self.lmp.command("run 0 post no")  # refresh the property/atom compute
             arr = self.lmp.numpy.extract_compute("unwrapped", 1, 2)
-        else:
-            arr = self.lmp.numpy.extract_atom("x")
-        return np.array(arr[: self.n][order], dtype=np.float64)
+            return np.array(arr[: self.n][order], dtype=np.float64)
+        arr = self.lmp.numpy.extract_atom("x")
+        return wrap_into_box(arr[: self.n][order], self.box)
 
     def unwrapped_fast(self) -> np.ndarray:
         """Unwrapped positions right after a run (no extra ``run 0``)."""
@@ -207,7 +218,7 @@ class KASimulation:
             raise ConfigError(f"positions must have shape ({self.n}, 3), got {positions.shape}")
         order = self._order()
         x = self.lmp.numpy.extract_atom("x")
-        x[order] = np.mod(positions, self.box)
+        x[order] = wrap_into_box(positions, self.box)
         img = self.lmp.numpy.extract_atom("image")
         img[: self.n] = 512 | (512 << 10) | (512 << 20)
         if velocities is not None:

@@ -115,6 +115,28 @@ def derived_seed(*parts: object) -> int:
     return int.from_bytes(digest[:4], "little") % 900_000_000 + 1
 
 
+def iso_run_displacements(
+    sim: KASimulation, x0: np.ndarray, T: float, seed: int, grid_steps: np.ndarray, run=None
+) -> np.ndarray:
+    """|r_i(t) - r_i(0)| (n_t, N) of one iso-configurational NVE run from ``x0`` (eq. 2.17).
+
+    ``x0`` must lie in ``[0, L)`` (``KASimulation.positions()`` guarantees it): the run starts
+    from ``set_positions(x0)``, which wraps, and displacements are measured from ``x0`` itself.
+    ``run(steps, setup)`` integrates (default ``sim.run``; the pipeline passes its timed one).
+    """
+    run = run or sim.run
+    sim.set_positions(x0)
+    sim.draw_velocities(T, seed)
+    sim.set_integrator("nve")
+    disp = np.empty((len(grid_steps), x0.shape[0]))
+    done = 0
+    for k, n_steps in enumerate(grid_steps):
+        run(int(n_steps) - done, setup=(k == 0))
+        done = int(n_steps)
+        disp[k] = np.linalg.norm(sim.unwrapped_fast() - x0, axis=1)
+    return disp
+
+
 # --------------------------------------------------------------------------------- checkpoint
 class Checkpoint:
     """Job state on disk: a JSON header plus arrays, both replaced atomically."""
@@ -318,14 +340,9 @@ class Job:
                 leave=False,
             )
         for r in iterator:
-            sim.set_positions(x0)
-            sim.draw_velocities(s.T, derived_seed(s.seed, s.tag, index, "iso", r))
-            sim.set_integrator("nve")
-            done = 0
-            for k, n_steps in enumerate(grid_steps):
-                self._run(int(n_steps) - done, setup=(k == 0))
-                done = int(n_steps)
-                disp_sum[k] += np.linalg.norm(sim.unwrapped_fast() - x0, axis=1)
+            disp_sum += iso_run_displacements(
+                sim, x0, s.T, derived_seed(s.seed, s.tag, index, "iso", r), grid_steps, self._run
+            )
             ck.meta["runs_done"] = r + 1
             sim.set_positions(x0, v0)
             self._save_state({"x0": x0, "v0": v0, "disp_sum": disp_sum})
