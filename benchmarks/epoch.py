@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 
-def worker(impl: str, root: str, model: str, seed: int, configs: int) -> None:
+def worker(impl: str, root: str, model: str, seed: int, configs: int, extra: list[str]) -> None:
     import torch
     from hydra import compose, initialize_config_dir
     from hydra.utils import instantiate
@@ -47,6 +47,7 @@ def worker(impl: str, root: str, model: str, seed: int, configs: int) -> None:
         f"model.conv_impl={impl}",
         "model.figures=false",
         f"seed={seed}",
+        *extra,
     ]
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         cfg = compose("train", overrides=overrides)
@@ -91,7 +92,9 @@ def worker(impl: str, root: str, model: str, seed: int, configs: int) -> None:
 def run_impl(impl: str, args) -> dict:
     cmd = [sys.executable, __file__, "--worker", impl, "--root", args.root]
     cmd += ["--model", args.model, "--seed", str(args.seed), "--configs", str(args.configs)]
-    cmd += ["--mem-gb", str(args.mem_gb)]
+    cmd += ["--mem-gb", str(args.mem_gb), "--threads", str(args.threads)]
+    if args.set:
+        cmd += ["--set", *args.set]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -123,6 +126,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=float, default=900.0, help="seconds per kernel")
     ap.add_argument("--mem-gb", type=float, default=16.0, help="address-space limit per kernel")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    ap.add_argument("--set", nargs="*", default=[], help="extra Hydra overrides (key=value)")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -130,12 +135,16 @@ def main() -> None:
         if args.mem_gb > 0:
             lim = int(args.mem_gb * 2**30)
             resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
-        worker(args.worker, args.root, args.model, args.seed, args.configs)
+        if args.threads:
+            import torch
+
+            torch.set_num_threads(args.threads)
+        worker(args.worker, args.root, args.model, args.seed, args.configs, args.set)
         return
 
     print(
-        f"# one training epoch, model={args.model}, data={args.root}; limit {args.limit:g} s "
-        f"and {args.mem_gb:g} GB per kernel",
+        f"# one training epoch, model={args.model} {' '.join(args.set)}, data={args.root}; "
+        f"limit {args.limit:g} s and {args.mem_gb:g} GB per kernel",
         flush=True,
     )
     results = [run_impl(impl, args) for impl in args.impls]
