@@ -36,6 +36,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=50)
     args = parser.parse_args()
     common = [
+        "data=teacher_student",
+        "model=perceptron",
         f"data.N={args.n}",
         "data.n_test=2000",
         f"trainer.max_epochs={args.epochs}",

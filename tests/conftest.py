@@ -55,6 +55,8 @@ def run_script(args: list[str], cwd: Path = ROOT, timeout: int = 300, env: dict 
 def tiny_perceptron_overrides() -> list[str]:
     """A perceptron run that trains in about a second."""
     return [
+        "data=teacher_student",
+        "model=perceptron",
         "data.N=50",
         "data.alpha=2",
         "data.n_resamplings=3",

@@ -47,7 +47,9 @@ def test_every_option_of_every_group_composes(group, tmp_path):
 def test_imbalance_regimes_set_rho_train(tmp_path):
     expected = {"intrinsic": 0.27425, "balanced": 0.5, "oversampled": 0.75, "rare": 0.05}
     for regime, rho in expected.items():
-        cfg = compose_config([f"imbalance={regime}", "data.N=10"], output_dir=tmp_path)
+        cfg = compose_config(
+            [f"imbalance={regime}", "data=teacher_student", "data.N=10"], output_dir=tmp_path
+        )
         dm = instantiate(cfg.data)
         assert dm.rho_train == pytest.approx(rho, abs=1e-5)
 
@@ -64,14 +66,20 @@ def test_imbalance_regimes_set_rho_train(tmp_path):
     ],
 )
 def test_out_of_range_values_are_rejected(override, key, tmp_path):
-    cfg = compose_config(
-        [override, "data.N=10"] if "data.N" not in override else [override], output_dir=tmp_path
-    )
+    perceptron = ["data=teacher_student", "model=perceptron"]
+    extra = [] if "data.N" in override else ["data.N=10"]
+    cfg = compose_config([*perceptron, override, *extra], output_dir=tmp_path)
     with pytest.raises(Exception, match=key) as info:
         dm = instantiate(cfg.data)
         instantiate(cfg.model, **dm.model_kwargs())
     # Hydra wraps constructor errors; the cause is our ConfigError with the clear message
     assert isinstance(info.value.__cause__ or info.value, ConfigError)
+
+
+def test_default_job_is_the_reduced_se3gnn_on_embedded_data(tmp_path):
+    cfg = compose_config([], output_dir=tmp_path)
+    assert cfg.data._target_.endswith("KA3DDataModule")
+    assert cfg.model.l_max == 1 and cfg.trainer.max_epochs == 12
 
 
 def test_all_yaml_files_are_reachable():

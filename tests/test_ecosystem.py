@@ -10,6 +10,8 @@ from conftest import run_script
 from interplay.collect import collect
 
 TINY = [
+    "data=teacher_student",
+    "model=perceptron",
     "data.N=30",
     "data.n_resamplings=2",
     "data.n_test=200",

@@ -37,7 +37,13 @@ def test_bad_learning_rate_rejected():
 
 def test_train_end_to_end_writes_results_and_keeps_sphere(tmp_path, tiny_perceptron_overrides):
     cfg = compose_config(
-        [*tiny_perceptron_overrides, "trainer.max_epochs=60", "data.N=40", "model.lr=2.0"],
+        [
+            *tiny_perceptron_overrides,
+            "trainer.max_epochs=60",
+            "data.N=40",
+            "model.lr=2.0",
+            "optimized_metric=test/balanced_accuracy",
+        ],
         output_dir=tmp_path,
     )
     value = run(cfg)
