@@ -376,6 +376,14 @@ class KA3DDataModule(GlassDataModule):
     family = "ka3d"
     file_format = "glassbench"
 
+    def source_message(self) -> str:
+        # supercooled temperatures (e.g. the thesis's T = 0.44) are not in the embedded set
+        return (
+            f"{gio.SOURCES[self.family]}. Supercooled data such as T = 0.44 comes from the real "
+            "datasets instead: data=shiba (Shiba et al. 2023, BOTAN), data=bapst (Bapst et al. "
+            "2020) or data=glassbench (Jung et al. roadmap), each with data.root=<dir>"
+        )
+
 
 class ShibaDataModule(GlassDataModule):
     """Shiba et al. 2023 (BOTAN) iso-configurational data."""
