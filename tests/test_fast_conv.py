@@ -141,6 +141,8 @@ def test_filter_cache_is_shared_and_never_stale():
     torch.testing.assert_close(k2(h, sh, w, *args), ref(h, sh, w, *args))
     del sh
     assert not any(slot[0]() is not None for slot in fc._FILTERS.slots.values())  # freed
+    assert fc._FILTERS.spare  # memory kept for the next tensor of the same shape
+    fc._FILTERS.clear()
 
 
 def test_registered_and_found_by_name():

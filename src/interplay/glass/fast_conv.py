@@ -64,11 +64,14 @@ FILTER_CACHE_BYTES = 2 * 2**30
 class _FilterCache:
     """``T`` of every edge for one spherical-harmonics tensor, per ``(l_I, l_max, dtype,
     device)``: built by the first layer's forward, reused by the other layers and by every
-    backward pass; an entry dies with its ``sh`` tensor (weak reference) or when ``sh`` is
-    modified in place."""
+    backward pass; an entry dies with its ``sh`` tensor (weak reference: autograd keeps ``sh``
+    alive until the backward pass is done) or is replaced when ``sh`` is modified in place.
+    The memory of a dead entry is kept as a spare for the next tensor of the same shape (the
+    next training step), which saves the page faults of a fresh allocation on CPU."""
 
     def __init__(self):
         self.slots: dict[tuple, tuple] = {}
+        self.spare: dict[tuple, torch.Tensor] = {}
 
     def get(self, key: tuple, sh: torch.Tensor) -> torch.Tensor | None:
         slot = self.slots.get(key)
@@ -76,14 +79,24 @@ class _FilterCache:
             return slot[2]
         return None
 
+    def buffer(self, key: tuple, shape: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
+        spare = self.spare.pop(key, None)
+        if spare is not None and spare.shape == shape:
+            return spare
+        return like.new_empty(shape)
+
     def put(self, key: tuple, sh: torch.Tensor, filters: torch.Tensor) -> None:
-        slots = self.slots
+        slots, spare = self.slots, self.spare
 
         def drop(ref, key=key):
             if key in slots and slots[key][0] is ref:
-                del slots[key]
+                spare[key] = slots.pop(key)[2]
 
         slots[key] = (weakref.ref(sh, drop), sh._version, filters)
+
+    def clear(self) -> None:
+        self.slots.clear()
+        self.spare.clear()
 
 
 _FILTERS = _FilterCache()
@@ -241,7 +254,8 @@ class _FastConv(torch.autograd.Function):
         cache = sum(n_edges * pieces[i].dim * pieces[i].k_total for i in new) * sh.element_size()
         if new and cache <= _cache_budget():
             for i in new:
-                filters[i] = sh.new_empty(n_edges, pieces[i].dim * pieces[i].k_total)
+                shape = (n_edges, pieces[i].dim * pieces[i].k_total)
+                filters[i] = _FILTERS.buffer(keys[i], shape, sh)
         else:
             new = []
 
