@@ -89,6 +89,28 @@ def test_glassbench_module_splits_cache_and_kwargs(tmp_path):
         GlassBenchDataModule(**kw, positions="wrong")
 
 
+def test_n_train_gives_nested_subsets_with_fixed_val_and_test(tmp_path):
+    """Learning curve (thesis Fig. 2.16 right): growing training sets, same val / test sets."""
+    _fake_glassbench(tmp_path / "gb", n_cfg=12)  # 10 in train/, 2 in test/
+    kw = dict(root=str(tmp_path / "gb"), T=0.44, cache=False)
+    full = GlassBenchDataModule(**kw).split_units()
+    small = GlassBenchDataModule(**kw, n_train=2).split_units()
+    larger = GlassBenchDataModule(**kw, n_train=4).split_units()
+    assert len(small["train"]) == 2 and len(larger["train"]) == 4
+
+    def as_set(units):  # a unit is the list of files of one configuration
+        return {tuple(unit) for unit in units}
+
+    assert as_set(small["train"]) <= as_set(larger["train"]) <= as_set(full["train"])
+    assert small["val"] == larger["val"] == full["val"] and small["test"] == full["test"]
+    one_val = GlassBenchDataModule(**kw, n_val=1).split_units()
+    assert len(one_val["val"]) == 1 and len(one_val["train"]) == 9
+    with pytest.raises(ConfigError, match="data.n_train"):
+        GlassBenchDataModule(**kw, n_train=50).split_units()
+    with pytest.raises(ConfigError, match="data.n_val"):
+        GlassBenchDataModule(**kw, n_val=10).split_units()
+
+
 @pytest.mark.skipif(not BOTAN.is_dir(), reason="shared BOTAN sample missing")
 def test_shiba_module_on_real_sample(tmp_path):
     dm = ShibaDataModule(

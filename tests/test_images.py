@@ -116,7 +116,13 @@ def test_thesis_optimiser_settings(tmp_path):
 
 def test_digits_mlp_end_to_end_results_and_records(tmp_path):
     cfg = compose_config(
-        [*QUICK, "data.n_resamplings=3", "data.rho_train=0.5", "trainer.max_epochs=20"],
+        [
+            *QUICK,
+            "data.n_resamplings=3",
+            "data.rho_train=0.5",
+            "trainer.max_epochs=20",
+            "optimized_metric=test/balanced_accuracy",
+        ],
         output_dir=tmp_path,
     )
     value = run(cfg)

@@ -69,6 +69,8 @@ class GlassDataModule(pl.LightningDataModule):
         num_workers: int = 0,
         seed: int = 0,
         max_configs: int | None = None,
+        n_train: int | None = None,
+        n_val: int | None = None,
         normalize_epot: bool = True,
         cache: bool = True,
         cache_dir: str | None = None,
@@ -86,6 +88,9 @@ class GlassDataModule(pl.LightningDataModule):
         check_int_at_least("data.batch_size", batch_size, 1)
         if max_configs is not None:
             check_int_at_least("data.max_configs", max_configs, 1)
+        for key, value in (("data.n_train", n_train), ("data.n_val", n_val)):
+            if value is not None:
+                check_int_at_least(key, value, 1)
         self.time_spec = time_indices
         self.positions = positions
         self.epot = epot
@@ -94,6 +99,8 @@ class GlassDataModule(pl.LightningDataModule):
         self.num_workers = int(num_workers)
         self.seed = int(seed)
         self.max_configs = max_configs
+        self.n_train = n_train
+        self.n_val = n_val
         self.normalize_epot = bool(normalize_epot)
         self.cache = bool(cache)
         self.cache_dir = cache_dir
@@ -243,20 +250,32 @@ class GlassDataModule(pl.LightningDataModule):
             train = train[: self.max_configs]
             test = test[: max(1, self.max_configs // 4)] if test else test
         if test and train:
-            n_tr, n_val, _ = split_counts(len(train), True, len(test))
-            perm = rng.permutation(len(train))
-            return {
-                "train": [train[i] for i in sorted(perm[:n_tr])],
-                "val": [train[i] for i in sorted(perm[n_tr:])],
-                "test": test,
-            }
-        pool = train or test
-        n_tr, n_val, n_te = split_counts(len(pool), False)
+            pool, (n_tr, n_val, _) = train, split_counts(len(train), True, len(test))
+        else:
+            pool = train or test
+            n_tr, n_val, _ = split_counts(len(pool), False)
+        if self.n_val is not None:  # e.g. keep 1 of BOTAN's 10 training files for validation
+            if self.n_val >= n_tr + n_val:
+                raise ConfigError(
+                    f"data.n_val={self.n_val} leaves no training configuration "
+                    f"({n_tr + n_val} available for train + val)."
+                )
+            n_tr, n_val = n_tr + n_val - self.n_val, self.n_val
         perm = rng.permutation(len(pool))
+        val = perm[n_tr : n_tr + n_val]
+        held_out = perm[n_tr + n_val :]
+        train_idx = perm[:n_tr]
+        if self.n_train is not None:  # nested subsets (learning curve): same val / test sets
+            if self.n_train > n_tr:
+                raise ConfigError(
+                    f"data.n_train={self.n_train} exceeds the {n_tr} training configurations "
+                    "of this split; lower it (or data.n_val)."
+                )
+            train_idx = train_idx[: self.n_train]
         return {
-            "train": [pool[i] for i in sorted(perm[:n_tr])],
-            "val": [pool[i] for i in sorted(perm[n_tr : n_tr + n_val])],
-            "test": [pool[i] for i in sorted(perm[n_tr + n_val :])],
+            "train": [pool[i] for i in sorted(train_idx)],
+            "val": [pool[i] for i in sorted(val)],
+            "test": test if test and train else [pool[i] for i in sorted(held_out)],
         }
 
     # ------------------------------------------------------------------ cache
