@@ -1,0 +1,287 @@
+"""Baselines (docs/baselines.md): Bapst GNN, Boattini descriptors + ridge, softness SVM, the
+shared evaluation base and the comparison command."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from conftest import compose_config
+from scipy.spatial.transform import Rotation
+from torch_geometric.data import Batch, Data
+
+from interplay.glass.bapst_gnn import BapstGNN, BapstGNNModule
+from interplay.glass.baselines import DescriptorRidgeModule, SoftnessSVMModule, ridge_fit
+from interplay.glass.descriptors import (
+    DescriptorCache,
+    DescriptorSpec,
+    compute_descriptors,
+    real_spherical_harmonics_upto,
+)
+from interplay.glass.graph import periodic_neighbor_list
+from interplay.glass.lit_base import PropensityBase
+from interplay.glass.lit_propensity import PropensityModule
+
+SMALL_SPEC = DescriptorSpec(
+    radial_centers=(0.9, 1.2, 1.6), radial_width=0.15, angular_centers=(1.0, 1.5),
+    angular_width=0.2, l_min=1, l_max=6, cg_levels=2, cg_length=1.5,
+)  # fmt: skip
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def periodic_graph(seed: int = 0, n: int = 60, box: float = 4.2, n_t: int = 2) -> Data:
+    """Random periodic configuration (types 80:20) with smooth local-density labels."""
+    rng = np.random.default_rng(seed)
+    pos = rng.random((n, 3)) * box
+    types = (rng.random(n) < 0.2).astype(np.int64)
+    types[:2] = [0, 1]
+    edge_index, edge_vec = periodic_neighbor_list(pos, box, 2.0)
+    ei = torch.as_tensor(edge_index, dtype=torch.long)
+    ev = torch.as_tensor(edge_vec, dtype=torch.float32)
+    dens = torch.zeros(n).index_add_(0, ei[1], torch.exp(-ev.norm(dim=-1)))
+    y = torch.stack([0.1 * dens + 0.01 * k * dens**2 for k in range(n_t)], dim=1)
+    t = torch.as_tensor(types)
+    return Data(
+        pos=torch.as_tensor(pos, dtype=torch.float32), box=torch.full((1, 3), box),
+        x=torch.nn.functional.one_hot(t, 2).float(), node_type=t, edge_index=ei,
+        edge_vec=ev, y=y.float(),
+    )  # fmt: skip
+
+
+def transformed(g: Data, perm: torch.Tensor, rot: torch.Tensor, shift: torch.Tensor) -> Data:
+    """Rotate positions + edge vectors, translate positions, relabel nodes by ``perm``
+    (new node k = old node perm[k])."""
+    inv = torch.empty_like(perm)
+    inv[perm] = torch.arange(len(perm))
+    return Data(
+        pos=(g.pos @ rot.T + shift)[perm], box=g.box, x=g.x[perm], node_type=g.node_type[perm],
+        edge_index=inv[g.edge_index], edge_vec=g.edge_vec @ rot.T, y=g.y[perm],
+    )  # fmt: skip
+
+
+def random_transform(n: int, seed: int = 1):
+    gen = torch.Generator().manual_seed(seed)
+    rot = torch.as_tensor(Rotation.random(random_state=seed).as_matrix(), dtype=torch.float32)
+    return torch.randperm(n, generator=gen), rot, torch.randn(3, generator=gen)
+
+
+# --------------------------------------------------------------------------- descriptors
+def brute_force_descriptors(pos, types, box, spec: DescriptorSpec, cutoff: float = 2.0):
+    """Independent O(N^2) numpy reference: angular part by the addition theorem
+    sum_m |q_lm|^2 = (2l+1)/(4 pi) sum_jk w_j w_k P_l(cos theta_jk) / Z^2."""
+    n = len(pos)
+    d = pos[None, :, :] - pos[:, None, :]  # d[i, j] = r_j - r_i
+    d -= box * np.round(d / box)
+    r = np.linalg.norm(d, axis=-1)
+    feats = []
+    for i in range(n):
+        nb = [j for j in range(n) if j != i and r[i, j] < cutoff]
+        row = []
+        for s in range(spec.n_types):
+            for c in spec.radial_centers:
+                row.append(sum(math.exp(-((r[i, j] - c) ** 2) / (2 * spec.radial_width**2))
+                               for j in nb if types[j] == s))  # fmt: skip
+        units = [d[i, j] / r[i, j] for j in nb]
+        for ll in range(spec.l_min, spec.l_max + 1):
+            for c in spec.angular_centers:
+                w = np.array([math.exp(-((r[i, j] - c) ** 2) / (2 * spec.angular_width**2))
+                              for j in nb])  # fmt: skip
+                total = 0.0
+                for a, ua in enumerate(units):
+                    for b, ub in enumerate(units):
+                        leg = np.polynomial.legendre.legval(float(ua @ ub), [0] * ll + [1])
+                        total += w[a] * w[b] * leg
+                row.append(math.sqrt(max(total, 0.0)) / w.sum())
+        feats.append(row)
+    levels = [np.array(feats)]
+    for _ in range(spec.cg_levels):
+        prev, new = levels[-1], np.zeros_like(levels[-1])
+        for i in range(n):
+            num, den = prev[i].copy(), 1.0
+            for j in range(n):
+                if j != i and r[i, j] < cutoff:
+                    c = math.exp(-r[i, j] / spec.cg_length)
+                    num += c * prev[j]
+                    den += c
+            new[i] = num / den
+        levels.append(new)
+    return np.concatenate(levels, axis=1)
+
+
+def test_descriptors_match_brute_force_numpy():
+    g = periodic_graph(n=40, box=4.2)
+    got = compute_descriptors(g.edge_index, g.edge_vec.double(), g.node_type, SMALL_SPEC)
+    ref = brute_force_descriptors(g.pos.double().numpy(), g.node_type.numpy(), 4.2, SMALL_SPEC)
+    assert got.shape == (40, SMALL_SPEC.n_features) == ref.shape
+    assert len(SMALL_SPEC.names) == SMALL_SPEC.n_features
+    np.testing.assert_allclose(got.numpy(), ref, rtol=1e-6, atol=1e-6)
+
+
+def test_spherical_harmonics_addition_theorem():
+    v = torch.randn(30, 3, dtype=torch.float64)
+    u = (v / v.norm(dim=-1, keepdim=True)).numpy()
+    for ll, y in enumerate(real_spherical_harmonics_upto(12, v)):
+        leg = np.polynomial.legendre.legval(u @ u.T, [0] * ll + [1])
+        np.testing.assert_allclose((y @ y.T).numpy(), (2 * ll + 1) / (4 * np.pi) * leg, atol=1e-10)
+
+
+def test_descriptors_invariant_under_rotation_translation_permutation():
+    g = periodic_graph(seed=3)
+    perm, rot, shift = random_transform(g.num_nodes)
+    h = transformed(g, perm, rot, shift)
+    a = compute_descriptors(g.edge_index, g.edge_vec, g.node_type, SMALL_SPEC)
+    b = compute_descriptors(h.edge_index, h.edge_vec, h.node_type, SMALL_SPEC)
+    np.testing.assert_allclose(b.numpy(), a[perm].numpy(), rtol=1e-4, atol=1e-5)
+    cache = DescriptorCache(max_items=2)
+    assert cache(g.edge_index, g.edge_vec, g.node_type, SMALL_SPEC) is cache(
+        g.edge_index, g.edge_vec.clone(), g.node_type, SMALL_SPEC
+    )
+
+
+# --------------------------------------------------------------------------- Bapst GNN
+def test_bapst_gnn_shapes_and_invariance():
+    torch.manual_seed(0)
+    g = periodic_graph(seed=5)
+    net = BapstGNN(n_node_scalars=2, n_timescales=3).eval()
+    out = net(g)
+    assert out.shape == (g.num_nodes, 3)
+    perm, rot, shift = random_transform(g.num_nodes, seed=7)
+    out2 = net(transformed(g, perm, rot, shift))
+    torch.testing.assert_close(out2, out[perm], rtol=1e-4, atol=1e-4)
+    # batched graphs = graphs one by one
+    batch = Batch.from_data_list([g, periodic_graph(seed=6)])
+    torch.testing.assert_close(net(batch)[: g.num_nodes], out, rtol=1e-5, atol=1e-5)
+    # the original (non-invariant) edge features still run
+    assert BapstGNN(n_timescales=1, edge_features="vector")(g).shape == (g.num_nodes, 1)
+    # encoders 2 x (64, 64), one shared core, decoder (64, 64, n_t)
+    n_par = sum(p.numel() for p in net.parameters())
+    core = (128 * 64 + 2 * 128 * 64 + 64) + (64 * 64 + 64) + (192 * 64 + 64) + (64 * 64 + 64)
+    enc = (2 * 64 + 64 + 64 * 64 + 64) + (1 * 64 + 64 + 64 * 64 + 64)
+    dec = 2 * (64 * 64 + 64) + 64 * 3 + 3
+    assert n_par == core + enc + dec
+
+
+# --------------------------------------------------------------------------- closed form
+def test_ridge_fit_matches_sklearn_and_lstsq():
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 7)) * rng.uniform(0.5, 3, size=7) + 2.0
+    y = x @ rng.normal(size=(7, 3)) + 0.1 * rng.normal(size=(200, 3)) + 1.5
+    coef, icpt = ridge_fit(x, y, alpha=3.0)
+    sk = Ridge(alpha=3.0).fit(x, y)
+    np.testing.assert_allclose(coef, sk.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(icpt, sk.intercept_, rtol=1e-8, atol=1e-10)
+    coef0, icpt0 = ridge_fit(x, y, alpha=0.0)
+    sol = np.linalg.lstsq(np.c_[x, np.ones(len(x))], y, rcond=None)[0]
+    np.testing.assert_allclose(coef0, sol[:-1].T, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(icpt0, sol[-1], rtol=1e-8, atol=1e-8)
+
+
+def test_svm_solve_is_signed_distance_of_linearsvc():
+    from sklearn.svm import LinearSVC
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(400, 5))
+    y = (x @ np.array([1.0, -2.0, 0.5, 0.0, 0.0]) + 0.3 * rng.normal(size=400))[:, None]
+    m = SoftnessSVMModule(n_timescales=1, mobile_fraction=0.2, immobile_fraction=0.3, C=0.5)
+    coef, icpt = m.solve(x, y, 0)
+    hi, lo = y[:, 0] >= np.quantile(y, 0.8), y[:, 0] <= np.quantile(y, 0.3)
+    sk = LinearSVC(C=0.5, max_iter=5000, dual="auto").fit(
+        np.r_[x[hi], x[lo]], np.r_[np.ones(hi.sum()), -np.ones(lo.sum())]
+    )
+    norm = np.linalg.norm(sk.coef_[0])
+    np.testing.assert_allclose(coef[0], sk.coef_[0] / norm, atol=1e-6)
+    np.testing.assert_allclose(x @ coef[0] + icpt[0], sk.decision_function(x) / norm, atol=1e-6)
+
+
+def test_closed_form_modules_fit_in_one_pass_and_predict():
+    import lightning.pytorch as pl
+    from torch_geometric.loader import DataLoader
+
+    train = [periodic_graph(seed=s) for s in range(4)]
+    kw = dict(n_timescales=2, radial_n=4, angular_centers=[1.0, 1.5], l_max=4, figures=False)
+    for cls in (DescriptorRidgeModule, SoftnessSVMModule):
+        model = cls(**kw)
+        tr = pl.Trainer(max_epochs=5, logger=False, enable_progress_bar=False,
+                        enable_model_summary=False, enable_checkpointing=False)  # fmt: skip
+        tr.fit(model, DataLoader(train, batch_size=2))
+        assert bool(model.fitted) and tr.current_epoch == 1  # stopped after the solve
+        pred = model(train[0])
+        assert pred.shape == (train[0].num_nodes, 2) and torch.isfinite(pred).all()
+        rho = np.corrcoef(pred[:, 0].detach().numpy(), train[0].y[:, 0].numpy())[0, 1]
+        assert rho > 0.5  # a local-density label is linear in the radial descriptors
+        assert model.extra_results()["n_parameters"] == 2 * 2 * (model.spec.n_features + 1)
+    # ridge on the standardised descriptors = sklearn Ridge
+    from sklearn.linear_model import Ridge
+
+    x = torch.cat([compute_descriptors(g.edge_index, g.edge_vec, g.node_type, model.spec)
+                   for g in train]).numpy()  # fmt: skip
+    y = torch.cat([g.y for g in train]).numpy()
+    t = torch.cat([g.node_type for g in train]).numpy()
+    ridge = DescriptorRidgeModule(**kw, alpha=2.0).fit_closed_form([Batch.from_data_list(train)])
+    a = t == 0
+    std = x[a].std(0)
+    std[std <= 1e-12] = 1.0
+    sk = Ridge(alpha=2.0).fit((x[a] - x[a].mean(0)) / std, y[a])
+    np.testing.assert_allclose(ridge.coef[0].numpy(), sk.coef_, rtol=1e-6, atol=1e-8)
+
+
+def test_all_models_share_the_evaluation_base():
+    for cls in (PropensityModule, BapstGNNModule, DescriptorRidgeModule, SoftnessSVMModule):
+        assert issubclass(cls, PropensityBase)
+        assert "on_test_epoch_end" not in vars(cls)  # no copy of the shared evaluation
+
+
+# --------------------------------------------------------------------------- train.py path
+TINY = [
+    "data=ka3d", "data.max_configs=4", "trainer.max_epochs=1", "++trainer.limit_train_batches=2",
+    "++trainer.limit_val_batches=1", "trainer.enable_progress_bar=false",
+    "trainer.enable_model_summary=false", "callbacks=none", "logger=csv", "model.figures=false",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [["model=bapst_gnn", "model.n_recurrences=2"],
+     ["model=descriptor_ridge", "trainer.max_epochs=3"], ["model=softness_svm"],
+     ["model=se3gnn_invariant"], ["model=se3gnn", "model.l_max=0", "model.n_layers=2"]],
+    ids=["bapst_gnn", "descriptor_ridge", "softness_svm", "se3gnn_invariant", "se3gnn_lmax0"],
+)  # fmt: skip
+def test_train_py_end_to_end(tmp_path, overrides):
+    from interplay.training import run
+
+    cfg = compose_config([*TINY, *overrides], output_dir=tmp_path)
+    run(cfg)
+    res = json.loads((tmp_path / "results.json").read_text())
+    keys = ("test/pearson_A", "test/pearson_A_t0", "test/pearson_A_t9", "test/pearson_B_t9",
+            "test/pearson_pooled_A_t9", "test/loss", "n_parameters", "train_seconds")  # fmt: skip
+    for key in keys:
+        assert key in res, key
+    assert (tmp_path / "observables.npz").exists()
+    if "descriptor" in overrides[0]:
+        assert res["epochs"] == 1  # closed form: one pass whatever max_epochs says
+        assert res["test/pearson_A_t0"] > 0.2
+
+
+def test_compare_quick_writes_table(tmp_path):
+    from interplay.glass.compare import main
+
+    rows = main(["--quick", "--models", "descriptor_ridge", "se3gnn_invariant",
+                 "--out", str(tmp_path)])  # fmt: skip
+    assert [r.error for r in rows] == [None, None]
+    table = (tmp_path / "comparison.md").read_text()
+    assert "| descriptor_ridge |" in table and "| se3gnn_invariant |" in table
+    assert "ρ_A t9" in table and "parameters" in table
+    data = json.loads((tmp_path / "comparison.json").read_text())
+    assert data[0]["results"]["n_parameters"] > 0
