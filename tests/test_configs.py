@@ -8,14 +8,21 @@ from hydra.utils import instantiate
 
 from interplay import ConfigError
 
-# Experiments of solve.py (replica theory) and of the simulation entry compose with their
-# own primary config; everything else belongs to train.py.
-SOLVE_PREFIXES = ("theory_", "replica_vs_montecarlo")
+# Experiments of solve.py (replica theory) and of softness.py (the SVM-softness toy model)
+# compose with their own primary config; everything else belongs to train.py.
+PRIMARY_BY_PREFIX = {
+    "theory_": "solve",
+    "replica_vs_montecarlo": "solve",
+    "softness_toy_": "softness",
+}
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
 
 
 def primary_config(experiment: str) -> str:
-    return "solve" if experiment.startswith(SOLVE_PREFIXES) else "train"
+    for prefix, primary in PRIMARY_BY_PREFIX.items():
+        if experiment.startswith(prefix):
+            return primary
+    return "train"
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
