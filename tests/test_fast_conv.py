@@ -124,9 +124,10 @@ def test_rotation_equivariance():
     assert rel_err(rotated_first, rotated_after) < 1e-5
 
 
-def test_filter_cache_is_shared_and_never_stale():
+def test_filter_cache_is_shared_and_never_stale(monkeypatch):
     import interplay.glass.fast_conv as fc
 
+    monkeypatch.setenv("INTERPLAY_FAST_CONV_CACHE_MB", "64")  # off by default on CPU
     l_max = 2
     irreps_in = conv_input_irreps(3, 2, l_max)
     k1, k2 = FastKernel(irreps_in, l_max), FastKernel(irreps_in, l_max)

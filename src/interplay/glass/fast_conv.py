@@ -53,12 +53,15 @@ from interplay.glass.fast_conv_plan import Consts, Piece, build_pieces
 from interplay.glass.layers import TensorProductKernel, register_conv_impl
 
 # bytes of the largest per-chunk intermediate: ~L2-sized on CPU, large on accelerators
-CHUNK_BYTES = {"cpu": 2 * 2**20}
+CHUNK_BYTES = {"cpu": 2**20}
 CHUNK_BYTES_DEFAULT = 128 * 2**20
 MAX_CPU_WORKERS = 16
 # filter matrices of all edges are kept (and shared by the layers of a network, which all see
-# the same spherical harmonics) when they take at most this many bytes per kernel call
-FILTER_CACHE_BYTES = 2 * 2**30
+# the same spherical harmonics) when they take at most this many bytes per kernel call. Off on
+# CPU: rebuilding T per chunk (a cache-resident GEMM) was measured as fast as reading it back
+# from memory (l_max 3: one layer 4-8 % faster without the cache, 8 layers sharing sh equal)
+FILTER_CACHE_BYTES = {"cpu": 0}
+FILTER_CACHE_BYTES_DEFAULT = 2 * 2**30
 
 
 class _FilterCache:
@@ -102,9 +105,11 @@ class _FilterCache:
 _FILTERS = _FilterCache()
 
 
-def _cache_budget() -> int:
+def _cache_budget(device: torch.device) -> int:
     env = os.environ.get("INTERPLAY_FAST_CONV_CACHE_MB")
-    return int(float(env) * 2**20) if env else FILTER_CACHE_BYTES
+    if env:
+        return int(float(env) * 2**20)
+    return FILTER_CACHE_BYTES.get(device.type, FILTER_CACHE_BYTES_DEFAULT)
 
 
 def _chunk_edges(pieces: list[Piece], device: torch.device, itemsize: int) -> int:
@@ -183,26 +188,66 @@ def _run(fn, ranges: list[tuple[int, int]]) -> None:
 
 class _Workspace:
     """Flat buffers of one worker, sized for the largest piece and reused by every piece and
-    chunk (no allocation inside the edge loop); ``take(name, ne, *shape)`` views a prefix."""
+    chunk (no allocation inside the edge loop), and the per-piece views of them for a chunk of
+    ``ne`` edges (built once per chunk length: a worker sees at most two lengths)."""
 
     def __init__(self, pieces: list[Piece], chunk: int, like: torch.Tensor, grad: bool, filters):
         def size(f, ps=pieces):
             return chunk * max((f(p) for p in ps), default=0)
 
         new = like.new_empty
-        build_t = [p for p, f in zip(pieces, filters, strict=True) if f is None]
+        self.pieces, self.grad, self.h_dim = pieces, grad, like.shape[1]
+        self.build_t = [f is None for f in filters]
+        build = [p for p, b in zip(pieces, self.build_t, strict=True) if b]
         self.buf = {
-            "t": new(size(lambda p: p.dim * p.k_total, build_t)),  # filter matrices T[e, a, k]
-            "h": new(size(lambda p: p.mul * p.dim)),  # gathered h_j
+            "t": new(size(lambda p: p.dim * p.k_total, build)),  # filter matrices T[e, a, k]
+            "h": new(chunk * self.h_dim),  # gathered h_j rows (all pieces)
             "u": new(size(lambda p: p.mul * p.k_total)),  # messages
             "w": new(size(lambda p: p.mul * p.k_total)),  # expanded radial weights
+            "wct": new(size(lambda p: p.mul * p.n_trip)),  # radial weights, [channel][triplet]
         }
         if grad:
             self.buf["g"] = new(size(lambda p: p.mul * p.k_total))  # gathered output gradient
             self.buf["gh"] = new(size(lambda p: p.mul * p.dim))  # per-edge gradient of h_j
+        self._views: dict[int, tuple] = {}
 
-    def take(self, name: str, ne: int, *shape: int) -> torch.Tensor:
-        return self.buf[name][: ne * math.prod(shape)].view(ne, *shape)
+    def views(self, ne: int) -> tuple:
+        """``(H, per_piece)``: H (ne, h_dim) and, per piece, ``(t_flat, hj, u, u3, w, wct, g,
+        g3, gh)`` (t_flat None when the piece's filters come from the cache)."""
+        v = self._views.get(ne)
+        if v is not None:
+            return v
+        buf = self.buf
+        h_all = buf["h"][: ne * self.h_dim].view(ne, self.h_dim)
+        per = []
+        for p, build in zip(self.pieces, self.build_t, strict=True):
+            ck = p.mul * p.k_total
+            t_flat = buf["t"][: ne * p.dim * p.k_total].view(ne, -1) if build else None
+            hj = h_all[:, p.in_start : p.in_start + p.mul * p.dim].view(ne, p.mul, p.dim)
+            u = buf["u"][: ne * ck].view(ne, ck)
+            w = buf["w"][: ne * ck].view(ne, ck)
+            wct = buf["wct"][: ne * p.mul * p.n_trip].view(ne, p.mul * p.n_trip)
+            g = gh = None
+            if self.grad:
+                g = buf["g"][: ne * ck].view(ne, ck)
+                gh = buf["gh"][: ne * p.mul * p.dim].view(ne, p.mul, p.dim)
+            per.append(
+                (
+                    t_flat,
+                    hj,
+                    u,
+                    u.view(ne, p.mul, p.k_total),
+                    w,
+                    wct,
+                    g,
+                    None if g is None else g.view(ne, p.mul, p.k_total),
+                    gh,
+                )
+            )
+        v = (h_all, per)
+        if len(self._views) < 4:
+            self._views[ne] = v
+        return v
 
 
 def _filters(p: Piece, matrix, blocks, sh: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
@@ -217,22 +262,23 @@ def _filters(p: Piece, matrix, blocks, sh: torch.Tensor, out: torch.Tensor) -> t
     return t
 
 
-def _messages(hj: torch.Tensor, t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    """``U[e, c, k] = sum_a h_j[e, c, a] T[e, a, k]`` -> (E, C * K)."""
-    n = hj.shape[0]
-    out3 = out.view(n, hj.shape[1], t.shape[2])
+def _messages(hj: torch.Tensor, t: torch.Tensor, out3: torch.Tensor) -> torch.Tensor:
+    """``U[e, c, k] = sum_a h_j[e, c, a] T[e, a, k]`` into ``out3`` (E, C, K)."""
     if t.shape[1] == 1:
-        torch.mul(hj, t, out=out3)
-    else:
-        torch.bmm(hj, t, out=out3)
-    return out
+        return torch.mul(hj, t, out=out3)
+    return torch.bmm(hj, t, out=out3)
 
 
-def _pieces_of(h: torch.Tensor, pieces: list[Piece]) -> list[torch.Tensor]:
-    return [
-        h[:, p.in_start : p.in_start + p.mul * p.dim].reshape(-1, p.mul, p.dim).contiguous()
-        for p in pieces
-    ]
+def _expand_weights(wt, w_idx, wct_idx, red, wct, out):
+    """Radial weights of the piece in message layout ``W[e, c, (t, m)] = w[e, t, c]``: one GEMM
+    with the 0/1 triplet matrix from the ``[channel][triplet]`` columns (few triplets), else
+    one gather."""
+    if red is None:
+        return torch.index_select(wt, 1, w_idx, out=out)
+    ne = wt.shape[0]
+    torch.index_select(wt, 1, wct_idx, out=wct)
+    torch.mm(wct.view(-1, red.shape[0]), red, out=out.view(-1, red.shape[1]))
+    return out.view(ne, -1)
 
 
 class _FastConv(torch.autograd.Function):
@@ -244,7 +290,7 @@ class _FastConv(torch.autograd.Function):
         chunk = min(n_edges, _chunk_edges(pieces, h.device, h.element_size()))
         workers = _n_workers(h.device, -(-n_edges // chunk))
         ranges, shared = _edge_ranges(edge_dst, workers, chunk)
-        h_p = _pieces_of(h, pieces)
+        h = h.contiguous()
         n_out = 1 if shared else len(ranges)
         outs = [[h.new_zeros(num_nodes, p.mul * p.k_total) for p in pieces] for _ in range(n_out)]
         # filter matrices of all edges: from the cache, built here, or per chunk (over budget)
@@ -252,12 +298,26 @@ class _FastConv(torch.autograd.Function):
         filters = [_FILTERS.get(k, sh) for k in keys]
         new = [i for i, f in enumerate(filters) if f is None]
         cache = sum(n_edges * pieces[i].dim * pieces[i].k_total for i in new) * sh.element_size()
-        if new and cache <= _cache_budget():
+        if new and 0 < cache <= _cache_budget(sh.device):
             for i in new:
                 shape = (n_edges, pieces[i].dim * pieces[i].k_total)
                 filters[i] = _FILTERS.buffer(keys[i], shape, sh)
         else:
             new = []
+        is_new = [i in new for i in range(len(pieces))]
+        plan = list(
+            zip(
+                pieces,
+                consts.matrix,
+                consts.blocks,
+                consts.w_index,
+                consts.wct_index,
+                consts.reduce,
+                filters,
+                is_new,
+                strict=True,
+            )
+        )
 
         def work(w, lo, hi):
             b = _Workspace(pieces, chunk, h, grad=False, filters=filters)
@@ -265,28 +325,22 @@ class _FastConv(torch.autograd.Function):
             for s in range(lo, hi, chunk):
                 e = min(s + chunk, hi)
                 ne = e - s
-                src, dst, y, wt = edge_src[s:e], edge_dst[s:e], sh[s:e], weight[s:e]
-                for i, p in enumerate(pieces):
-                    if filters[i] is None:
-                        t = _filters(
-                            p,
-                            consts.matrix[i],
-                            consts.blocks[i],
-                            y,
-                            b.take("t", ne, p.dim * p.k_total),
-                        )
-                    elif i in new:
-                        t = _filters(p, consts.matrix[i], consts.blocks[i], y, filters[i][s:e])
+                h_all, per = b.views(ne)
+                dst, y, wt = edge_dst[s:e], sh[s:e], weight[s:e]
+                torch.index_select(h, 0, edge_src[s:e], out=h_all)  # h_j of all pieces
+                for (p, mat, blk, w_idx, wct_idx, red, f, fresh), v, o in zip(
+                    plan, per, out_w, strict=True
+                ):
+                    t_flat, hj, u, u3, wexp, wct = v[:6]
+                    if f is None:
+                        t = _filters(p, mat, blk, y, t_flat)
+                    elif fresh:
+                        t = _filters(p, mat, blk, y, f[s:e])
                     else:
-                        t = filters[i][s:e].view(ne, p.dim, p.k_total)
-                    hj = torch.index_select(h_p[i], 0, src, out=b.take("h", ne, p.mul, p.dim))
-                    u = _messages(hj, t, b.take("u", ne, p.mul * p.k_total))
-                    u.mul_(
-                        torch.index_select(
-                            wt, 1, consts.w_index[i], out=b.take("w", ne, p.mul * p.k_total)
-                        )
-                    )
-                    out_w[i].index_add_(0, dst, u)  # eq. 2.64: sum over j in N(i)
+                        t = f[s:e].view(ne, p.dim, p.k_total)
+                    _messages(hj, t, u3)
+                    u.mul_(_expand_weights(wt, w_idx, wct_idx, red, wct, wexp))
+                    o.index_add_(0, dst, u)  # eq. 2.64: sum over j in N(i)
 
         with _single_threaded_ops(len(ranges) > 1):
             _run(work, ranges)
@@ -315,7 +369,6 @@ class _FastConv(torch.autograd.Function):
         ranges, _ = _edge_ranges(edge_dst, workers, chunk)
         grad_out = grad_out.contiguous()
         g_p = [grad_out.index_select(1, idx) for idx in consts.mid_index]  # (N, C * K)
-        h_p = _pieces_of(h, pieces)
         n_nodes = h.shape[0]
         gh_w = (
             [[h.new_zeros(n_nodes, p.dim * p.mul) for p in pieces] for _ in ranges]
@@ -327,33 +380,41 @@ class _FastConv(torch.autograd.Function):
         if need_w:  # every column block is written once when all pieces reduce with a GEMM
             full = all(r is not None for r in consts.reduce)
             grad_w = torch.empty_like(weight) if full else torch.zeros_like(weight)
+        plan = list(
+            zip(
+                pieces,
+                consts.matrix,
+                consts.blocks,
+                consts.w_index,
+                consts.wct_index,
+                consts.reduce,
+                filters,
+                g_p,
+                strict=True,
+            )
+        )
 
         def work(w, lo, hi):
             b = _Workspace(pieces, chunk, h, grad=True, filters=filters)
             for s in range(lo, hi, chunk):
                 e = min(s + chunk, hi)
                 ne = e - s
+                h_all, per = b.views(ne)
                 src, dst, y, wt = edge_src[s:e], edge_dst[s:e], sh[s:e], weight[s:e]
-                for i, p in enumerate(pieces):
-                    if filters[i] is None:
-                        t = _filters(
-                            p,
-                            consts.matrix[i],
-                            consts.blocks[i],
-                            y,
-                            b.take("t", ne, p.dim * p.k_total),
-                        )
+                torch.index_select(h, 0, src, out=h_all)
+                for i, ((p, mat, blk, w_idx, wct_idx, red, f, gp), v) in enumerate(
+                    zip(plan, per, strict=True)
+                ):
+                    t_flat, hj, u, u3, wexp, wct, g, g3, gh = v
+                    if f is None:
+                        t = _filters(p, mat, blk, y, t_flat)
                     else:
-                        t = filters[i][s:e].view(ne, p.dim, p.k_total)
-                    hj = torch.index_select(h_p[i], 0, src, out=b.take("h", ne, p.mul, p.dim))
-                    g = torch.index_select(
-                        g_p[i], 0, dst, out=b.take("g", ne, p.mul * p.k_total)
-                    )  # (ne, C * K)
+                        t = f[s:e].view(ne, p.dim, p.k_total)
+                    torch.index_select(gp, 0, dst, out=g)  # (ne, C * K)
                     if need_w:  # dL/dw[e, t, c] = sum_m g[e, c, (t, m)] U[e, c, (t, m)]
-                        gu = _messages(hj, t, b.take("u", ne, p.mul * p.k_total)).mul_(g)
-                        red = consts.reduce[i]
+                        gu = _messages(hj, t, u3).mul_(g3)
                         if red is None:
-                            grad_w[s:e].index_add_(1, consts.w_index[i], gu)
+                            grad_w[s:e].index_add_(1, w_idx, u)
                         else:  # (n_trip, K) @ (K, ne * C) -> [t][e][c]
                             gw = red @ gu.view(ne * p.mul, p.k_total).T
                             cols = slice(p.w_start, p.w_start + p.n_trip * p.mul)
@@ -362,23 +423,18 @@ class _FastConv(torch.autograd.Function):
                             )
                     if not (need_h or need_sh):
                         continue
-                    g.mul_(
-                        torch.index_select(
-                            wt, 1, consts.w_index[i], out=b.take("w", ne, p.mul * p.k_total)
-                        )
-                    )
-                    g3 = g.view(ne, p.mul, p.k_total)
-                    if need_h:  # dL/dh_j[c, a] = sum_k T[a, k] (w g)[c, k], stored [a][c]
-                        gh = torch.bmm(t, g3.transpose(1, 2), out=b.take("gh", ne, p.dim, p.mul))
+                    g.mul_(_expand_weights(wt, w_idx, wct_idx, red, wct, wexp))
+                    if need_h:  # dL/dh_j[c, a] = sum_k (w g)[c, k] T[a, k]  (e3nn layout)
+                        torch.bmm(g3, t.transpose(1, 2), out=gh)
                         gh_w[w][i].index_add_(0, src, gh.view(ne, -1))
                     if need_sh:  # dL/dT[a, k] = sum_c h_j[c, a] (w g)[c, k], then dT/dY
                         gt = torch.bmm(hj.transpose(1, 2), g3)  # (ne, A, K)
                         if p.dense:
-                            grad_sh[s:e].addmm_(gt.view(ne, -1), consts.matrix[i].T)
+                            grad_sh[s:e].addmm_(gt.view(ne, -1), mat.T)
                         else:
-                            for blk, m in zip(p.blocks, consts.blocks[i], strict=True):
-                                part = gt[:, :, blk.k_start : blk.k_stop].reshape(ne, -1)
-                                grad_sh[s:e, blk.sh_start : blk.sh_stop].addmm_(part, m.T)
+                            for bl, m in zip(p.blocks, blk, strict=True):
+                                part = gt[:, :, bl.k_start : bl.k_stop].reshape(ne, -1)
+                                grad_sh[s:e, bl.sh_start : bl.sh_stop].addmm_(part, m.T)
 
         with _single_threaded_ops(len(ranges) > 1):
             _run(work, ranges)
@@ -387,9 +443,7 @@ class _FastConv(torch.autograd.Function):
             grad_h = torch.zeros_like(h)
             for i, p in enumerate(pieces):
                 gh = gh_w[0][i] if len(ranges) == 1 else sum(g[i] for g in gh_w)
-                grad_h[:, p.in_start : p.in_start + p.mul * p.dim] = (
-                    gh.view(n_nodes, p.dim, p.mul).transpose(1, 2).reshape(n_nodes, -1)
-                )
+                grad_h[:, p.in_start : p.in_start + p.mul * p.dim] = gh
         return grad_h, grad_sh, grad_w, None, None, None, None
 
 

@@ -62,6 +62,7 @@ class Piece:
     w_start: int  # first radial-weight column of the piece (layout [triplet][channel])
     n_trip: int
     w_index: torch.Tensor  # (C * K,) radial-weight column of internal column c * K + k
+    wct_index: torch.Tensor  # (C * n_trip,) radial-weight columns in [channel][triplet] order
     mid_index: torch.Tensor  # (C * K,) e3nn output column of internal column c * K + k
     reduce: torch.Tensor | None  # (n_trip, K) 0/1: triplet of every k (None: use index_add)
 
@@ -128,6 +129,10 @@ def build_pieces(irreps_in: o3.Irreps, l_max: int, triplets, weight_numel: int) 
                     else None
                 ),
                 w_index=torch.tensor(w_index, dtype=torch.long),
+                wct_index=torch.tensor(
+                    [w_start + j * mul + c for c in range(mul) for j in range(n_trip)],
+                    dtype=torch.long,
+                ),
                 mid_index=torch.tensor(mid_index, dtype=torch.long),
             )
         )
@@ -148,6 +153,7 @@ class Consts:
         self.matrix = [conv(p.matrix) if p.dense else None for p in pieces]
         self.blocks = [[conv(b.matrix) for b in p.blocks] for p in pieces]
         self.w_index = [p.w_index.to(device) for p in pieces]
+        self.wct_index = [p.wct_index.to(device) for p in pieces]
         self.reduce = [None if p.reduce is None else conv(p.reduce) for p in pieces]
         self.mid_index = [p.mid_index.to(device) for p in pieces]
         # out_e3nn = cat(internal piece outputs, dim=1)[:, perm]
