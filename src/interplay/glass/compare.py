@@ -17,7 +17,7 @@ the training set. ``--quick`` is a seconds-long smoke run (few configurations, o
 
 Examples::
 
-    python -m interplay.glass.compare                                # the full table (~30 min)
+    python -m interplay.glass.compare                                # the full table (~21 min)
     python -m interplay.glass.compare --datasets ka3d --models descriptor_ridge bapst_gnn
     python -m interplay.glass.compare --quick --out /tmp/cmp         # smoke test
     python -m interplay.glass.compare --set trainer=gpu --minutes 30 # a GPU budget
