@@ -18,14 +18,18 @@ How it is made fast:
   matmul ``U_e = h_j (C x A) @ T_e (A x K)``: ``O(C A K)`` per edge and piece instead of
   e3nn's ``(E, C, A, B)`` outer products contracted path by path with dense 3j tables.
 * **Edge chunks inside one autograd Function.** Forward and backward run over chunks of
-  edges (a few MB of intermediates, cache-resident on CPU, no page faults), scatter-add each
-  chunk onto the nodes, and keep nothing per edge for the backward pass, which recomputes
-  ``T_e`` and ``U_e``. Peak memory: inputs + (N, mid) output + one chunk per worker --
-  independent of E; no (E x mid) tensor is ever materialised (what makes l_max = 6 fit).
+  edges (~1 MB per intermediate on CPU: a piece's working set stays in L2), with buffers and
+  their per-piece views built once per worker and one gather of the ``h_j`` rows for all
+  pieces, scatter-add each chunk onto the nodes, and keep nothing per edge for the backward
+  pass, which recomputes ``T_e`` and ``U_e``. Peak memory: inputs + (N, mid) output + one
+  chunk per worker -- independent of E; no (E x mid) tensor is ever materialised (what makes
+  l_max = 6 fit). ``T`` of all edges is cached per ``sh`` tensor (shared by the layers) on
+  accelerators only: on CPU rebuilding it per chunk was measured as fast as reading it back.
 * **Node-level layout changes.** Inside a piece, messages are ``[channel][triplet][m]``
-  (weights expanded with one gather, the weight gradient reduced with one ``index_add``); the
-  permutation to e3nn's ``[triplet][channel][m]`` layout is applied once to the (N, mid)
-  tensor, not per edge.
+  (weights gathered as ``[channel][triplet]`` and expanded with one GEMM by the 0/1 triplet
+  matrix, the weight gradient reduced with one GEMM by the same matrix); the permutation to
+  e3nn's ``[triplet][channel][m]`` layout is applied once to the (N, mid) tensor, not per
+  edge.
 * **Coarse-grained CPU threads.** On CPU the edge range is split between
   ``torch.get_num_threads()`` Python threads that run single-threaded ATen ops (which release
   the GIL): no OpenMP barrier per small op, so the kernel keeps its speed on a loaded
@@ -35,7 +39,8 @@ How it is made fast:
   layer's ``h`` none).
 
 Device-agnostic (plain torch ops); chunks are large on accelerators. Environment overrides:
-``INTERPLAY_FAST_CONV_CHUNK`` (edges per chunk), ``INTERPLAY_FAST_CONV_THREADS`` (CPU workers).
+``INTERPLAY_FAST_CONV_CHUNK`` (edges per chunk), ``INTERPLAY_FAST_CONV_THREADS`` (CPU workers),
+``INTERPLAY_FAST_CONV_CACHE_MB`` (filter-cache budget; CPU default 0).
 """
 
 from __future__ import annotations
