@@ -98,6 +98,9 @@ def test_chunks_and_worker_threads_give_the_same_result(monkeypatch, sort_dst):
     for a, b in zip(grads1, grads0, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
     assert torch.get_num_threads() == 1  # intra-op threads restored
+    with torch.inference_mode():  # Lightning's validation / test loops: workers must follow
+        out2 = fast(h, sh, weight, edge_index[0], edge_index[1], h.shape[0])
+    torch.testing.assert_close(out2, out0, rtol=1e-12, atol=1e-12)
 
 
 def test_rotation_equivariance():

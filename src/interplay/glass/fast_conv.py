@@ -169,10 +169,14 @@ def _run(fn, ranges: list[tuple[int, int]]) -> None:
         fn(0, *ranges[0])
         return
     errors: list[BaseException] = []
+    # Grad and inference mode are thread-local: under inference mode (Lightning's validation
+    # and test loops) the caller's buffers are inference tensors, which the worker threads may
+    # only update in place inside inference mode themselves.
+    inference = torch.is_inference_mode_enabled()
 
     def target(w, lo, hi):
         try:
-            with torch.no_grad():  # grad mode is thread-local
+            with torch.inference_mode(inference), torch.no_grad():
                 fn(w, lo, hi)
         except BaseException as exc:  # re-raised in the calling thread
             errors.append(exc)
