@@ -200,7 +200,9 @@ class _Workspace:
     chunk (no allocation inside the edge loop), and the per-piece views of them for a chunk of
     ``ne`` edges (built once per chunk length: a worker sees at most two lengths)."""
 
-    def __init__(self, pieces: list[Piece], chunk: int, like: torch.Tensor, grad: bool, filters):
+    def __init__(
+        self, pieces: list[Piece], chunk: int, like: torch.Tensor, grad: bool, filters, t_mats=None
+    ):
         def size(f, ps=pieces):
             return chunk * max((f(p) for p in ps), default=0)
 
@@ -208,62 +210,88 @@ class _Workspace:
         self.pieces, self.grad, self.h_dim = pieces, grad, like.shape[1]
         self.build_t = [f is None for f in filters]
         build = [p for p, b in zip(pieces, self.build_t, strict=True) if b]
+        # buffers are shared by intermediates that are not alive at the same time (fewer bytes
+        # touched per chunk: the working set of a piece stays in L2): the forward pass expands
+        # the radial weights into T's buffer once the messages are computed, the backward pass
+        # into the messages' buffer once the weight gradient is reduced, and builds T^T into
+        # T's buffer once U is recomputed
+        t_size = size(lambda p: p.dim * p.k_total, build)
         self.buf = {
-            "t": new(size(lambda p: p.dim * p.k_total, build)),  # filter matrices T[e, a, k]
             "h": new(chunk * self.h_dim),  # gathered h_j rows (all pieces)
             "u": new(size(lambda p: p.mul * p.k_total)),  # messages
-            "w": new(size(lambda p: p.mul * p.k_total)),  # expanded radial weights
             "wct": new(size(lambda p: p.mul * p.n_trip)),  # radial weights, [channel][triplet]
         }
+        if grad:  # filter matrices T[e, a, k], then T^T[e, k, a]; weights W[e, c, k] in "u"
+            self.buf["t"] = new(t_size)
+            self.w_key, self.tt_key = "u", "t"
+        else:  # T, then the expanded radial weights W[e, c, k]
+            self.buf["t"] = new(max(t_size, size(lambda p: p.mul * p.k_total)))
+            self.w_key = self.tt_key = "t"
+        # T^T of the pieces whose backward builds it contiguous (t_mats: M_t or None per piece)
+        t_mats = t_mats or [None] * len(pieces)
+        self.build_tt = [m is not None and b for m, b in zip(t_mats, self.build_t, strict=True)]
         if grad:
             self.buf["g"] = new(size(lambda p: p.mul * p.k_total))  # gathered output gradient
             self.buf["gh"] = new(size(lambda p: p.mul * p.dim))  # per-edge gradient of h_j
+            self.buf["gw"] = new(size(lambda p: p.mul * p.n_trip))  # weight gradient [t][e][c]
         self._views: dict[int, tuple] = {}
 
     def views(self, ne: int) -> tuple:
-        """``(H, per_piece)``: H (ne, h_dim) and, per piece, ``(t_flat, hj, u, u3, w, wct, g,
-        g3, gh)`` (t_flat None when the piece's filters come from the cache)."""
+        """``(H, per_piece)``: H (ne, h_dim) and, per piece, a :class:`_PieceViews` of the
+        buffers for ``ne`` edges (every view the edge loop needs: one torch call per view
+        fewer in the loop, which matters with two workers contending for the GIL)."""
         v = self._views.get(ne)
         if v is not None:
             return v
         buf = self.buf
         h_all = buf["h"][: ne * self.h_dim].view(ne, self.h_dim)
         per = []
-        for p, build in zip(self.pieces, self.build_t, strict=True):
-            ck = p.mul * p.k_total
-            t_flat = buf["t"][: ne * p.dim * p.k_total].view(ne, -1) if build else None
-            hj = h_all[:, p.in_start : p.in_start + p.mul * p.dim].view(ne, p.mul, p.dim)
-            u = buf["u"][: ne * ck].view(ne, ck)
-            w = buf["w"][: ne * ck].view(ne, ck)
-            wct = buf["wct"][: ne * p.mul * p.n_trip].view(ne, p.mul * p.n_trip)
-            g = gh = None
+        for p, build, btt in zip(self.pieces, self.build_t, self.build_tt, strict=True):
+            ck, nc = p.mul * p.k_total, ne * p.mul
+            pv = _PieceViews()
+            pv.t_flat = buf["t"][: ne * p.dim * p.k_total].view(ne, -1) if build else None
+            pv.t3 = None if pv.t_flat is None else pv.t_flat.view(ne, p.dim, p.k_total)
+            tt_flat = buf[self.tt_key][: ne * p.dim * p.k_total].view(ne, -1) if btt else None
+            pv.tt_flat = tt_flat
+            pv.tt3 = None if tt_flat is None else tt_flat.view(ne, p.k_total, p.dim)
+            pv.hj = h_all[:, p.in_start : p.in_start + p.mul * p.dim].view(ne, p.mul, p.dim)
+            pv.u = buf["u"][: ne * ck].view(ne, ck)
+            pv.u3 = pv.u.view(ne, p.mul, p.k_total)
+            pv.u2t = pv.u.view(nc, p.k_total).T
+            pv.w = buf[self.w_key][: ne * ck].view(ne, ck)
+            pv.w2 = pv.w.view(nc, p.k_total)
+            pv.wct = buf["wct"][: ne * p.mul * p.n_trip].view(ne, p.mul * p.n_trip)
+            pv.wct2 = pv.wct.view(nc, p.n_trip)
+            pv.g = pv.g3 = pv.gh = pv.gh2 = pv.gw = pv.gw_t = None
             if self.grad:
-                g = buf["g"][: ne * ck].view(ne, ck)
-                gh = buf["gh"][: ne * p.mul * p.dim].view(ne, p.mul, p.dim)
-            per.append(
-                (
-                    t_flat,
-                    hj,
-                    u,
-                    u.view(ne, p.mul, p.k_total),
-                    w,
-                    wct,
-                    g,
-                    None if g is None else g.view(ne, p.mul, p.k_total),
-                    gh,
-                )
-            )
+                pv.g = buf["g"][: ne * ck].view(ne, ck)
+                pv.g3 = pv.g.view(ne, p.mul, p.k_total)
+                pv.gh = buf["gh"][: ne * p.mul * p.dim].view(ne, p.mul, p.dim)
+                pv.gh2 = pv.gh.view(ne, -1)
+                pv.gw = buf["gw"][: nc * p.n_trip].view(p.n_trip, nc)  # [t][e][c]
+                pv.gw_t = pv.gw.view(p.n_trip, ne, p.mul).transpose(0, 1)
+            per.append(pv)
         v = (h_all, per)
         if len(self._views) < 4:
             self._views[ne] = v
         return v
 
 
-def _filters(p: Piece, matrix, blocks, sh: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    """``T[e, a, k] = sum_b Y_e[b] M[b, a, k]`` -> (E, A, K)."""
+class _PieceViews:
+    """Views of a worker's buffers for one piece and one chunk length (see _Workspace)."""
+
+    __slots__ = (
+        "t_flat", "t3", "tt_flat", "tt3", "hj", "u", "u3", "u2t", "w", "w2", "wct", "wct2",
+        "g", "g3", "gh", "gh2", "gw", "gw_t",
+    )  # fmt: skip
+
+
+def _filters(p: Piece, matrix, blocks, sh: torch.Tensor, out: torch.Tensor, out3=None):
+    """``T[e, a, k] = sum_b Y_e[b] M[b, a, k]`` -> (E, A, K) (``out3``: ``out`` as (E, A, K))."""
     n = sh.shape[0]
     if p.dense:
-        return torch.mm(sh, matrix, out=out).view(n, p.dim, p.k_total)
+        torch.mm(sh, matrix, out=out)
+        return out.view(n, p.dim, p.k_total) if out3 is None else out3
     t = out.view(n, p.dim, p.k_total)
     for b, m in zip(p.blocks, blocks, strict=True):
         part = sh[:, b.sh_start : b.sh_stop] @ m
@@ -278,16 +306,15 @@ def _messages(hj: torch.Tensor, t: torch.Tensor, out3: torch.Tensor) -> torch.Te
     return torch.bmm(hj, t, out=out3)
 
 
-def _expand_weights(wt, w_idx, wct_idx, red, wct, out):
-    """Radial weights of the piece in message layout ``W[e, c, (t, m)] = w[e, t, c]``: one GEMM
-    with the 0/1 triplet matrix from the ``[channel][triplet]`` columns (few triplets), else
-    one gather."""
+def _expand_weights(wt, w_idx, wct_idx, red, pv):
+    """Radial weights of the piece in message layout ``W[e, c, (t, m)] = w[e, t, c]`` into
+    ``pv.w``: one GEMM with the 0/1 triplet matrix from the ``[channel][triplet]`` columns
+    (few triplets), else one gather."""
     if red is None:
-        return torch.index_select(wt, 1, w_idx, out=out)
-    ne = wt.shape[0]
-    torch.index_select(wt, 1, wct_idx, out=wct)
-    torch.mm(wct.view(-1, red.shape[0]), red, out=out.view(-1, red.shape[1]))
-    return out.view(ne, -1)
+        return torch.index_select(wt, 1, w_idx, out=pv.w)
+    torch.index_select(wt, 1, wct_idx, out=pv.wct)
+    torch.mm(pv.wct2, red, out=pv.w2)
+    return pv.w
 
 
 class _FastConv(torch.autograd.Function):
@@ -340,16 +367,15 @@ class _FastConv(torch.autograd.Function):
                 for (p, mat, blk, w_idx, wct_idx, red, f, fresh), v, o in zip(
                     plan, per, out_w, strict=True
                 ):
-                    t_flat, hj, u, u3, wexp, wct = v[:6]
                     if f is None:
-                        t = _filters(p, mat, blk, y, t_flat)
+                        t = _filters(p, mat, blk, y, v.t_flat, v.t3)
                     elif fresh:
                         t = _filters(p, mat, blk, y, f[s:e])
                     else:
                         t = f[s:e].view(ne, p.dim, p.k_total)
-                    _messages(hj, t, u3)
-                    u.mul_(_expand_weights(wt, w_idx, wct_idx, red, wct, wexp))
-                    o.index_add_(0, dst, u)  # eq. 2.64: sum over j in N(i)
+                    _messages(v.hj, t, v.u3)
+                    v.u.mul_(_expand_weights(wt, w_idx, wct_idx, red, v))
+                    o.index_add_(0, dst, v.u)  # eq. 2.64: sum over j in N(i)
 
         with _single_threaded_ops(len(ranges) > 1):
             _run(work, ranges)
@@ -389,6 +415,7 @@ class _FastConv(torch.autograd.Function):
         if need_w:  # every column block is written once when all pieces reduce with a GEMM
             full = all(r is not None for r in consts.reduce)
             grad_w = torch.empty_like(weight) if full else torch.zeros_like(weight)
+        t_mats = consts.matrix_t if need_h else [None] * len(pieces)
         plan = list(
             zip(
                 pieces,
@@ -404,7 +431,7 @@ class _FastConv(torch.autograd.Function):
         )
 
         def work(w, lo, hi):
-            b = _Workspace(pieces, chunk, h, grad=True, filters=filters)
+            b = _Workspace(pieces, chunk, h, grad=True, filters=filters, t_mats=t_mats)
             for s in range(lo, hi, chunk):
                 e = min(s + chunk, hi)
                 ne = e - s
@@ -414,28 +441,31 @@ class _FastConv(torch.autograd.Function):
                 for i, ((p, mat, blk, w_idx, wct_idx, red, f, gp), v) in enumerate(
                     zip(plan, per, strict=True)
                 ):
-                    t_flat, hj, u, u3, wexp, wct, g, g3, gh = v
+                    hj, u, g, g3 = v.hj, v.u, v.g, v.g3
                     if f is None:
-                        t = _filters(p, mat, blk, y, t_flat)
+                        t = _filters(p, mat, blk, y, v.t_flat, v.t3)
                     else:
                         t = f[s:e].view(ne, p.dim, p.k_total)
                     torch.index_select(gp, 0, dst, out=g)  # (ne, C * K)
                     if need_w:  # dL/dw[e, t, c] = sum_m g[e, c, (t, m)] U[e, c, (t, m)]
-                        gu = _messages(hj, t, u3).mul_(g3)
+                        _messages(hj, t, v.u3).mul_(g3)
                         if red is None:
                             grad_w[s:e].index_add_(1, w_idx, u)
                         else:  # (n_trip, K) @ (K, ne * C) -> [t][e][c]
-                            gw = red @ gu.view(ne * p.mul, p.k_total).T
+                            torch.mm(red, v.u2t, out=v.gw)
                             cols = slice(p.w_start, p.w_start + p.n_trip * p.mul)
-                            grad_w[s:e, cols].view(ne, p.n_trip, p.mul).copy_(
-                                gw.view(p.n_trip, ne, p.mul).transpose(0, 1)
-                            )
+                            grad_w[s:e, cols].view(ne, p.n_trip, p.mul).copy_(v.gw_t)
                     if not (need_h or need_sh):
                         continue
-                    g.mul_(_expand_weights(wt, w_idx, wct_idx, red, wct, wexp))
+                    g.mul_(_expand_weights(wt, w_idx, wct_idx, red, v))
                     if need_h:  # dL/dh_j[c, a] = sum_k (w g)[c, k] T[a, k]  (e3nn layout)
-                        torch.bmm(g3, t.transpose(1, 2), out=gh)
-                        gh_w[w][i].index_add_(0, src, gh.view(ne, -1))
+                        if v.tt_flat is None:
+                            tt = t.transpose(1, 2)
+                        else:  # T^T contiguous: a faster bmm (TRANSPOSED_FILTER_MIN_DIM)
+                            torch.mm(y, t_mats[i], out=v.tt_flat)
+                            tt = v.tt3
+                        torch.bmm(g3, tt, out=v.gh)
+                        gh_w[w][i].index_add_(0, src, v.gh2)
                     if need_sh:  # dL/dT[a, k] = sum_c h_j[c, a] (w g)[c, k], then dT/dY
                         gt = torch.bmm(hj.transpose(1, 2), g3)  # (ne, A, K)
                         if p.dense:

@@ -35,6 +35,13 @@ REDUCE_GEMM_MAX_TRIPLETS = 16
 # measured on CPU, the single GEMM wins up to l_max = 3-4, the blocked one beyond
 DENSE_RATIO = 4.0
 
+# in the backward pass, the gradient of h_j is (w g) @ T^T: for A = 2 l_I + 1 >= this, T^T is
+# built contiguous with a second GEMM (permuted columns of M) instead of reading T through a
+# transposed view -- measured on CPU (single thread, 642-edge chunks, l_max 3):
+# bmm(g, T^T view) 192 / 197 us at A = 5 / 7 against 45 + 107 / 56 + 108 us for the GEMM
+# + bmm(g, T^T contiguous); at A = 3 the view is faster (89 us against 19 + 83 us)
+TRANSPOSED_FILTER_MIN_DIM = 5
+
 
 @dataclass
 class LFBlock:
@@ -151,6 +158,13 @@ class Consts:
             return x.to(device=device, dtype=dtype)
 
         self.matrix = [conv(p.matrix) if p.dense else None for p in pieces]
+        # M with columns (k, a) instead of (a, k): Y @ M_t = T^T (see TRANSPOSED_FILTER_MIN_DIM)
+        self.matrix_t = [
+            conv(p.matrix.view(-1, p.dim, p.k_total).transpose(1, 2).reshape(-1, p.dim * p.k_total))
+            if p.dense and p.dim >= TRANSPOSED_FILTER_MIN_DIM
+            else None
+            for p in pieces
+        ]
         self.blocks = [[conv(b.matrix) for b in p.blocks] for p in pieces]
         self.w_index = [p.w_index.to(device) for p in pieces]
         self.wct_index = [p.wct_index.to(device) for p in pieces]
