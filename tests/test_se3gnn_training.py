@@ -190,6 +190,9 @@ def test_transfer_configs_compose():
 
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         cfg = compose(config_name="transfer")
-        assert list(cfg.temperatures) == [0.7, 0.8, 0.9, 1.0]
+        # the default must run on the embedded data: every temperature has its directory
+        embedded = CONF.parent / "data" / "ka3d"
+        assert list(cfg.temperatures) == [0.8, 0.9, 1.0]
+        assert all((embedded / f"T{t}" / "train").is_dir() for t in cfg.temperatures)
         cfg = compose(config_name="transfer", overrides=["experiment=temperature_transfer"])
         assert cfg.model.n_layers == 8 and list(cfg.temperatures)[0] == 0.44
