@@ -194,5 +194,6 @@ def test_transfer_configs_compose():
         embedded = CONF.parent / "data" / "ka3d"
         assert list(cfg.temperatures) == [0.8, 0.9, 1.0]
         assert all((embedded / f"T{t}" / "train").is_dir() for t in cfg.temperatures)
+        assert cfg.trainer.max_epochs == 15  # this file's budget, not trainer/cpu's 100
         cfg = compose(config_name="transfer", overrides=["experiment=temperature_transfer"])
         assert cfg.model.n_layers == 8 and list(cfg.temperatures)[0] == 0.44
