@@ -112,9 +112,9 @@ def plot_transfer_matrix(
 
     fig, ax = _figure((5.0, 3.8))
     temps = np.asarray(temperatures, dtype=float)
-    cmap = colormaps["coolwarm"]
+    cmap = colormaps["plasma"]  # cold -> hot, no pale middle colour (unlike coolwarm)
     for i, t_train in enumerate(temps):
-        color = cmap(i / max(len(temps) - 1, 1))
+        color = cmap(0.85 * i / max(len(temps) - 1, 1))  # stop before plasma's pale yellow
         ax.plot(temps, transfer_test[i], "s--", color=color, label=f"test, train T={t_train:g}")
         ax.plot(temps, transfer_learn[i], "^-", color=color, label=f"learn, train T={t_train:g}")
     ax.set_xlabel("test temperature T")
