@@ -32,7 +32,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from interplay.glass.lit_base import PropensityBase
+from interplay.glass.lit_base import PropensityBase, adam_with_halvings
 from interplay.utils.errors import ConfigError, DataError
 from interplay.utils.validation import check_int_at_least, check_positive
 
@@ -180,10 +180,4 @@ class BapstGNNModule(PropensityBase):
 
     def configure_optimizers(self):
         hp = self.hparams
-        opt = torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=hp.weight_decay)
-        if not hp.lr_milestones:
-            return opt
-        sched = torch.optim.lr_scheduler.MultiStepLR(
-            opt, milestones=sorted(int(m) for m in hp.lr_milestones), gamma=hp.lr_gamma
-        )
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+        return adam_with_halvings(self, self.lr, hp.weight_decay, hp.lr_milestones, hp.lr_gamma)

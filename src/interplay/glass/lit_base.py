@@ -36,6 +36,26 @@ log = logging.getLogger(__name__)
 TYPE_NAMES = ("A", "B")
 
 
+def adam_with_halvings(
+    module: torch.nn.Module,
+    lr: float,
+    weight_decay: float,
+    lr_milestones: Sequence[int],
+    lr_gamma: float,
+    betas: Sequence[float] = (0.9, 0.999),
+):
+    """``configure_optimizers`` of the gradient-trained models: Adam on the trainable
+    parameters, the learning rate multiplied by ``lr_gamma`` at each milestone epoch (§2.4.3)."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=lr, betas=tuple(betas), weight_decay=weight_decay)
+    if not lr_milestones:
+        return opt
+    sched = torch.optim.lr_scheduler.MultiStepLR(
+        opt, milestones=sorted(int(m) for m in lr_milestones), gamma=lr_gamma
+    )
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+
+
 class PropensityBase(LightningModule):
     """Label normalisation, loss, validation / test observables and outputs (see module doc).
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import torch
 
-from interplay.glass.lit_base import TYPE_NAMES, PropensityBase, split_batch
+from interplay.glass.lit_base import TYPE_NAMES, PropensityBase, adam_with_halvings, split_batch
 from interplay.glass.se3gnn import SE3GNN, format_breakdown, parameter_breakdown
 from interplay.utils.validation import check_positive
 
@@ -127,13 +127,6 @@ class PropensityModule(PropensityBase):
     # ------------------------------------------------------------------ optimiser
     def configure_optimizers(self):
         hp = self.hparams
-        params = [p for p in self.parameters() if p.requires_grad]
-        opt = torch.optim.Adam(
-            params, lr=self.lr, betas=tuple(hp.betas), weight_decay=hp.weight_decay
+        return adam_with_halvings(
+            self, self.lr, hp.weight_decay, hp.lr_milestones, hp.lr_gamma, betas=hp.betas
         )
-        if not hp.lr_milestones:
-            return opt
-        sched = torch.optim.lr_scheduler.MultiStepLR(
-            opt, milestones=sorted(int(m) for m in hp.lr_milestones), gamma=hp.lr_gamma
-        )
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
