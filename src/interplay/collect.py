@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from interplay.utils.atomic import atomic_open
+from interplay.utils.atomic import write_csv
 from interplay.utils.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -183,8 +183,7 @@ def collect(sweep_dir: str | Path, x: str | None = None) -> pd.DataFrame:
     table = summarize(runs, by)
     out_dir = sweep_dir / "summary"
     out_dir.mkdir(exist_ok=True)
-    with atomic_open(out_dir / "summary.csv") as handle:
-        table.to_csv(handle, index=False)
+    write_csv(out_dir / "summary.csv", table)
     figures = plot_metrics(table, x, out_dir) if x is not None and len(by) <= 1 else []
     _log_to_wandb(sweep_dir, figures, table)
     return table

@@ -35,8 +35,9 @@ from interplay.glass.softness_toy import (
     infer_energy,
     rfe_drop,
 )
-from interplay.utils.atomic import atomic_open, write_json
+from interplay.utils.atomic import write_csv, write_json
 from interplay.utils.errors import ConfigError
+from interplay.utils.run_dir import resolve_output_dir
 from interplay.utils.validation import (
     check_choice,
     check_finite,
@@ -219,20 +220,20 @@ def _weights(model: SoftnessModel, spec: FeatureSpec) -> dict[str, float]:
     return {names[c]: float(v) for c, v in zip(model.columns, w)}
 
 
-def _write_csv(path: Path, frame: pd.DataFrame) -> None:
-    with atomic_open(path, "w") as handle:
-        frame.to_csv(handle, index=False)
-
-
 # -- the four experiments ---------------------------------------------------------------------
 
 
 def run_large_data(st: Settings, out: Path) -> dict:
     """Fig. 1: relevant + noise features, one large balanced training set."""
+    return _single_fit(st, out / "fig1_large_data.png", "Fig. 1")
+
+
+def _single_fit(st: Settings, png: Path, figure_name: str) -> dict:
+    """One balanced training set of ``st.n_train`` on all features, its figure and summary."""
     rng = np.random.default_rng(st.seed)
     train = balanced_sample(rng, st.n_train, st.spec, st.T_train)
     inf, model = fit_and_infer(st, train, draw_probes(rng, st, st.spec), st.C)
-    _figure(st, inf, out / "fig1_large_data.png", f"Fig. 1: n_train={st.n_train}, C={st.C:g}")
+    _figure(st, inf, png, f"{figure_name}: n_train={st.n_train}, C={st.C:g}")
     return {
         **inf.summary(),
         "n_train": st.n_train,
@@ -268,7 +269,7 @@ def run_data_size(st: Settings, out: Path) -> dict:
     from interplay.glass.softness_toy_figures import plot_sweep
 
     frame = _size_grid(st, st.spec, st.sweep["C"], "relevant+noise")
-    _write_csv(out / "data_size.csv", frame)
+    write_csv(out / "data_size.csv", frame)
     plot_sweep(frame.drop(columns=["features", "repeat"]), "C", out / "fig3_data_size.png",
                "Fig. 3: training-set size and C", st.dpi)  # fmt: skip
     rng = np.random.default_rng(st.seed + 1)  # Fig. 2: one small training set
@@ -297,18 +298,11 @@ def run_redundant(st: Settings, out: Path) -> dict:
             _size_grid(st, plain, [st.C], "relevant only"),
         ]
     )
-    _write_csv(out / "redundant_sweep.csv", frame)
+    write_csv(out / "redundant_sweep.csv", frame)
     plot_sweep(frame.drop(columns=["C", "repeat"]), "features", out / "fig5_redundant_sweep.png",
                f"Fig. 5: redundant features, C={st.C:g}", st.dpi)  # fmt: skip
-    rng = np.random.default_rng(st.seed)
-    train = balanced_sample(rng, st.n_train, st.spec, st.T_train)
-    inf, model = fit_and_infer(st, train, draw_probes(rng, st, st.spec), st.C)
-    _figure(st, inf, out / "fig4_redundant.png", f"Fig. 4: n_train={st.n_train}, C={st.C:g}")
     return {
-        **inf.summary(),
-        "n_train": st.n_train,
-        "C": st.C,
-        "svm_weights": _weights(model, st.spec),
+        **_single_fit(st, out / "fig4_redundant.png", "Fig. 4"),
         "grid": _grid_summary(frame, ["features", "n_train"]),
     }
 
@@ -340,7 +334,7 @@ def run_rfe(st: Settings, out: Path) -> dict:
     for rep, rng in enumerate(repeat_rngs(st.seed, st.rfe["n_repeats"])):
         rows += rfe_rows(st, rng, rep)
     frame = pd.DataFrame(rows)
-    _write_csv(out / "rfe.csv", frame)
+    write_csv(out / "rfe.csv", frame)
     mean = frame.drop(columns=["kept"]).groupby("n_features").mean()
     best = int(mean["inferred_energy_variance"].idxmax())
     full = int(frame["n_features"].max())
@@ -372,15 +366,7 @@ RUNNERS = {
 def run(cfg: Any, output_dir: str | Path | None = None) -> dict:
     """Run ``cfg.softness.kind`` and write results.json (+ CSV, PNG) into ``output_dir``."""
     st = settings_from_cfg(cfg)
-    if output_dir is None:
-        try:
-            from hydra.core.hydra_config import HydraConfig
-
-            output_dir = HydraConfig.get().runtime.output_dir
-        except (ImportError, ValueError):
-            output_dir = "."
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = resolve_output_dir(output_dir)
     start = time.perf_counter()
     results = RUNNERS[st.kind](st, out)
     results.update(

@@ -28,8 +28,9 @@ from interplay.imbalance.regimes import intrinsic_imbalance, resolve_rho
 from interplay.imbalance.replica import ControlParams, SaddlePoint
 from interplay.imbalance.replica_metrics import TEST_METRICS, generalization_metrics
 from interplay.imbalance.replica_sweep import CurveSolver, curve_argmax, curve_root, solve_grid
-from interplay.utils.atomic import atomic_open
+from interplay.utils.atomic import write_csv
 from interplay.utils.errors import ConfigError
+from interplay.utils.run_dir import resolve_output_dir
 
 log = logging.getLogger(__name__)
 
@@ -265,22 +266,9 @@ def print_summary(results: pd.DataFrame, optima: pd.DataFrame | None, seconds: f
             print(optima.to_string(index=False, float_format=lambda v: f"{v:.5g}"))
 
 
-def write_csv(path: Path, frame: pd.DataFrame) -> None:
-    with atomic_open(path, "w") as handle:
-        frame.to_csv(handle, index=False)
-
-
 def run(cfg, output_dir: str | Path | None = None) -> dict:
     """Run the task of ``cfg`` and write its outputs into ``output_dir`` (the Hydra run dir)."""
-    if output_dir is None:
-        try:
-            from hydra.core.hydra_config import HydraConfig
-
-            output_dir = HydraConfig.get().runtime.output_dir
-        except (ImportError, ValueError):
-            output_dir = "."
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = resolve_output_dir(output_dir)
     task = cfg.get("task", "grid")
     if task == "grid":
         results, optima, _, seconds = solve_table(cfg)

@@ -45,3 +45,9 @@ def write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
     """``np.savez_compressed`` with an atomic rename (``path`` should end in ``.npz``)."""
     with atomic_open(path, "wb") as handle:
         np.savez_compressed(handle, **arrays)
+
+
+def write_csv(path: str | Path, frame: Any) -> None:
+    """Write a pandas DataFrame as CSV (no index) atomically."""
+    with atomic_open(path, "w") as handle:
+        frame.to_csv(handle, index=False)
