@@ -128,7 +128,7 @@ def test_rotation_equivariance():
 
 
 def test_filter_cache_is_shared_and_never_stale(monkeypatch):
-    import interplay.glass.fast_conv as fc
+    import interplay.glass.fast_conv_sched as sched
 
     monkeypatch.setenv("INTERPLAY_FAST_CONV_CACHE_MB", "64")  # off by default on CPU
     l_max = 2
@@ -139,14 +139,14 @@ def test_filter_cache_is_shared_and_never_stale(monkeypatch):
     w = torch.rand(edge_index.shape[1], k1.weight_numel, dtype=h.dtype)
     args = (edge_index[0], edge_index[1], h.shape[0])
     out1 = k1(h, sh, w, *args)
-    assert any(slot[0]() is sh for slot in fc._FILTERS.slots.values())  # built and kept
+    assert any(slot[0]() is sh for slot in sched.FILTERS.slots.values())  # built and kept
     torch.testing.assert_close(k2(h, sh, w, *args), out1)  # second layer: same filters
     sh.mul_(-1.0)  # in place: the cached filters must not be used any more
     torch.testing.assert_close(k2(h, sh, w, *args), ref(h, sh, w, *args))
     del sh
-    assert not any(slot[0]() is not None for slot in fc._FILTERS.slots.values())  # freed
-    assert fc._FILTERS.spare  # memory kept for the next tensor of the same shape
-    fc._FILTERS.clear()
+    assert not any(slot[0]() is not None for slot in sched.FILTERS.slots.values())  # freed
+    assert sched.FILTERS.spare  # memory kept for the next tensor of the same shape
+    sched.FILTERS.clear()
 
 
 def test_registered_and_found_by_name():

@@ -40,159 +40,26 @@ How it is made fast:
 
 Device-agnostic (plain torch ops); chunks are large on accelerators. Environment overrides:
 ``INTERPLAY_FAST_CONV_CHUNK`` (edges per chunk), ``INTERPLAY_FAST_CONV_THREADS`` (CPU workers),
-``INTERPLAY_FAST_CONV_CACHE_MB`` (filter-cache budget; CPU default 0).
+``INTERPLAY_FAST_CONV_CACHE_MB`` (filter-cache budget; CPU default 0); all three are read in
+:mod:`interplay.glass.fast_conv_sched`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import threading
-import weakref
 
 import torch
 from e3nn import o3
 
 from interplay.glass.fast_conv_plan import Consts, Piece, build_pieces
+from interplay.glass.fast_conv_sched import (
+    FILTERS,
+    cache_budget,
+    run_ranges,
+    single_threaded_ops,
+    split_edges,
+)
 from interplay.glass.layers import TensorProductKernel, register_conv_impl
-
-# bytes of the largest per-chunk intermediate: ~L2-sized on CPU, large on accelerators
-CHUNK_BYTES = {"cpu": 2**20}
-CHUNK_BYTES_DEFAULT = 128 * 2**20
-MAX_CPU_WORKERS = 16
-# filter matrices of all edges are kept (and shared by the layers of a network, which all see
-# the same spherical harmonics) when they take at most this many bytes per kernel call. Off on
-# CPU: rebuilding T per chunk (a cache-resident GEMM) was measured as fast as reading it back
-# from memory (l_max 3: one layer 4-8 % faster without the cache, 8 layers sharing sh equal)
-FILTER_CACHE_BYTES = {"cpu": 0}
-FILTER_CACHE_BYTES_DEFAULT = 2 * 2**30
-
-
-class _FilterCache:
-    """``T`` of every edge for one spherical-harmonics tensor, per ``(l_I, l_max, dtype,
-    device)``: built by the first layer's forward, reused by the other layers and by every
-    backward pass; an entry dies with its ``sh`` tensor (weak reference: autograd keeps ``sh``
-    alive until the backward pass is done) or is replaced when ``sh`` is modified in place.
-    The memory of a dead entry is kept as a spare for the next tensor of the same shape (the
-    next training step), which saves the page faults of a fresh allocation on CPU."""
-
-    def __init__(self):
-        self.slots: dict[tuple, tuple] = {}
-        self.spare: dict[tuple, torch.Tensor] = {}
-
-    def get(self, key: tuple, sh: torch.Tensor) -> torch.Tensor | None:
-        slot = self.slots.get(key)
-        if slot is not None and slot[0]() is sh and slot[1] == sh._version:
-            return slot[2]
-        return None
-
-    def buffer(self, key: tuple, shape: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
-        spare = self.spare.pop(key, None)
-        if spare is not None and spare.shape == shape:
-            return spare
-        return like.new_empty(shape)
-
-    def put(self, key: tuple, sh: torch.Tensor, filters: torch.Tensor) -> None:
-        slots, spare = self.slots, self.spare
-
-        def drop(ref, key=key):
-            if key in slots and slots[key][0] is ref:
-                spare[key] = slots.pop(key)[2]
-
-        slots[key] = (weakref.ref(sh, drop), sh._version, filters)
-
-    def clear(self) -> None:
-        self.slots.clear()
-        self.spare.clear()
-
-
-_FILTERS = _FilterCache()
-
-
-def _cache_budget(device: torch.device) -> int:
-    env = os.environ.get("INTERPLAY_FAST_CONV_CACHE_MB")
-    if env:
-        return int(float(env) * 2**20)
-    return FILTER_CACHE_BYTES.get(device.type, FILTER_CACHE_BYTES_DEFAULT)
-
-
-def _chunk_edges(pieces: list[Piece], device: torch.device, itemsize: int) -> int:
-    env = os.environ.get("INTERPLAY_FAST_CONV_CHUNK")
-    if env:
-        return max(1, int(env))
-    budget = CHUNK_BYTES.get(device.type, CHUNK_BYTES_DEFAULT)
-    per_edge = max(p.k_total * max(p.mul, p.dim) for p in pieces) * itemsize
-    return max(16, budget // per_edge)
-
-
-def _n_workers(device: torch.device, n_chunks: int) -> int:
-    if device.type != "cpu":
-        return 1
-    env = os.environ.get("INTERPLAY_FAST_CONV_THREADS")
-    n = int(env) if env else torch.get_num_threads()
-    return max(1, min(n, n_chunks, MAX_CPU_WORKERS))
-
-
-def _edge_ranges(edge_dst: torch.Tensor, n_workers: int, chunk: int) -> tuple[list, bool]:
-    """Split [0, E) into ``n_workers`` ranges; ``disjoint`` when they write disjoint centres."""
-    n_edges = edge_dst.shape[0]
-    if n_workers == 1:
-        return [(0, n_edges)], True
-    cuts = [round(w * n_edges / n_workers) for w in range(n_workers + 1)]
-    disjoint = bool((edge_dst[1:] >= edge_dst[:-1]).all()) if n_edges > 1 else True
-    if disjoint:  # move each cut to the first edge of its centre
-        inner = torch.tensor(cuts[1:-1], device=edge_dst.device)
-        moved = torch.searchsorted(edge_dst, edge_dst[inner], side="left").tolist()
-        cuts = [0, *moved, n_edges]
-    ranges = [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
-    return ranges, disjoint
-
-
-@contextlib.contextmanager
-def _single_threaded_ops(active: bool):
-    """Intra-op threads = 1 while the kernel's own worker threads run (restored after)."""
-    if not active:
-        yield
-        return
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
-
-
-def _run(fn, ranges: list[tuple[int, int]]) -> None:
-    """``fn(worker, lo, hi)`` for every range: the first inline, the others in threads."""
-    if len(ranges) == 1:
-        fn(0, *ranges[0])
-        return
-    errors: list[BaseException] = []
-    # Grad and inference mode are thread-local: under inference mode (Lightning's validation
-    # and test loops) the caller's buffers are inference tensors, which the worker threads may
-    # only update in place inside inference mode themselves.
-    inference = torch.is_inference_mode_enabled()
-
-    def target(w, lo, hi):
-        try:
-            with torch.inference_mode(inference), torch.no_grad():
-                fn(w, lo, hi)
-        except BaseException as exc:  # re-raised in the calling thread
-            errors.append(exc)
-
-    threads = [
-        threading.Thread(target=target, args=(w, *r), daemon=True)
-        for w, r in enumerate(ranges)
-        if w > 0
-    ]
-    for t in threads:
-        t.start()
-    target(0, *ranges[0])
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
 
 
 class _Workspace:
@@ -323,21 +190,19 @@ class _FastConv(torch.autograd.Function):
         pieces = kernel.pieces
         consts = kernel.consts(h.device, h.dtype)
         n_edges = edge_src.shape[0]
-        chunk = min(n_edges, _chunk_edges(pieces, h.device, h.element_size()))
-        workers = _n_workers(h.device, -(-n_edges // chunk))
-        ranges, shared = _edge_ranges(edge_dst, workers, chunk)
+        chunk, ranges, shared = split_edges(pieces, h, edge_dst)
         h = h.contiguous()
         n_out = 1 if shared else len(ranges)
         outs = [[h.new_zeros(num_nodes, p.mul * p.k_total) for p in pieces] for _ in range(n_out)]
         # filter matrices of all edges: from the cache, built here, or per chunk (over budget)
         keys = [(p.dim, kernel.irreps_sh.lmax, sh.dtype, sh.device) for p in pieces]
-        filters = [_FILTERS.get(k, sh) for k in keys]
+        filters = [FILTERS.get(k, sh) for k in keys]
         new = [i for i, f in enumerate(filters) if f is None]
         cache = sum(n_edges * pieces[i].dim * pieces[i].k_total for i in new) * sh.element_size()
-        if new and 0 < cache <= _cache_budget(sh.device):
+        if new and 0 < cache <= cache_budget(sh.device):
             for i in new:
                 shape = (n_edges, pieces[i].dim * pieces[i].k_total)
-                filters[i] = _FILTERS.buffer(keys[i], shape, sh)
+                filters[i] = FILTERS.buffer(keys[i], shape, sh)
         else:
             new = []
         is_new = [i in new for i in range(len(pieces))]
@@ -377,10 +242,10 @@ class _FastConv(torch.autograd.Function):
                     v.u.mul_(_expand_weights(wt, w_idx, wct_idx, red, v))
                     o.index_add_(0, dst, v.u)  # eq. 2.64: sum over j in N(i)
 
-        with _single_threaded_ops(len(ranges) > 1):
-            _run(work, ranges)
+        with single_threaded_ops(len(ranges) > 1):
+            run_ranges(work, ranges)
         for i in new:
-            _FILTERS.put(keys[i], sh, filters[i])
+            FILTERS.put(keys[i], sh, filters[i])
         out = [sum(o[i] for o in outs) if n_out > 1 else outs[0][i] for i in range(len(pieces))]
         out = out[0] if len(out) == 1 else torch.cat(out, dim=1)
         ctx.save_for_backward(h, sh, weight, edge_src, edge_dst)
@@ -398,10 +263,7 @@ class _FastConv(torch.autograd.Function):
         if not (need_h or need_sh or need_w):
             return None, None, None, None, None, None, None
         consts = kernel.consts(h.device, h.dtype)
-        n_edges = edge_src.shape[0]
-        chunk = min(n_edges, _chunk_edges(pieces, h.device, h.element_size()))
-        workers = _n_workers(h.device, -(-n_edges // chunk))
-        ranges, _ = _edge_ranges(edge_dst, workers, chunk)
+        chunk, ranges, _ = split_edges(pieces, h, edge_dst)
         grad_out = grad_out.contiguous()
         g_p = [grad_out.index_select(1, idx) for idx in consts.mid_index]  # (N, C * K)
         n_nodes = h.shape[0]
@@ -475,8 +337,8 @@ class _FastConv(torch.autograd.Function):
                                 part = gt[:, :, bl.k_start : bl.k_stop].reshape(ne, -1)
                                 grad_sh[s:e, bl.sh_start : bl.sh_stop].addmm_(part, m.T)
 
-        with _single_threaded_ops(len(ranges) > 1):
-            _run(work, ranges)
+        with single_threaded_ops(len(ranges) > 1):
+            run_ranges(work, ranges)
         grad_h = None
         if need_h:
             grad_h = torch.zeros_like(h)
