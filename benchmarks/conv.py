@@ -79,7 +79,8 @@ def worker(
     kernel = CONV_IMPLS[impl](irreps_in, l_max).to(dev)
     n_edges = edge_index.shape[1]
     gen = torch.Generator().manual_seed(1)
-    weight = torch.rand(n_edges, kernel.weight_numel, generator=gen).to(dev)
+    # in the kernel's own column order (SE3Conv folds it into its filter network: free)
+    weight = kernel.kernel_weights(torch.rand(n_edges, kernel.weight_numel, generator=gen).to(dev))
     h.requires_grad_(True)
     weight.requires_grad_(True)
     src, dst = edge_index[0], edge_index[1]

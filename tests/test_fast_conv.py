@@ -46,7 +46,8 @@ def inputs(irreps_in, l_max, dtype, n=40, seed=0):
 
 def run(kernel, h, sh, weight, edge_index, grad_out):
     h, sh, weight = (x.detach().requires_grad_(True) for x in (h, sh, weight))
-    out = kernel(h, sh, weight, edge_index[0], edge_index[1], h.shape[0])
+    # weight: [triplet][channel] (e3nn layout); the fast kernel reads another column order
+    out = kernel(h, sh, kernel.kernel_weights(weight), edge_index[0], edge_index[1], h.shape[0])
     grads = torch.autograd.grad(out, (h, sh, weight), grad_out)
     return out, grads
 
@@ -99,7 +100,7 @@ def test_chunks_and_worker_threads_give_the_same_result(monkeypatch, sort_dst):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
     assert torch.get_num_threads() == 1  # intra-op threads restored
     with torch.inference_mode():  # Lightning's validation / test loops: workers must follow
-        out2 = fast(h, sh, weight, edge_index[0], edge_index[1], h.shape[0])
+        out2 = fast(h, sh, fast.kernel_weights(weight), edge_index[0], edge_index[1], h.shape[0])
     torch.testing.assert_close(out2, out0, rtol=1e-12, atol=1e-12)
 
 
@@ -137,12 +138,13 @@ def test_filter_cache_is_shared_and_never_stale(monkeypatch):
     ref = E3nnKernel(irreps_in, l_max).double()
     h, sh, edge_index = inputs(irreps_in, l_max, torch.float64, seed=9)
     w = torch.rand(edge_index.shape[1], k1.weight_numel, dtype=h.dtype)
+    w_fast = k1.kernel_weights(w)
     args = (edge_index[0], edge_index[1], h.shape[0])
-    out1 = k1(h, sh, w, *args)
+    out1 = k1(h, sh, w_fast, *args)
     assert any(slot[0]() is sh for slot in sched.FILTERS.slots.values())  # built and kept
-    torch.testing.assert_close(k2(h, sh, w, *args), out1)  # second layer: same filters
+    torch.testing.assert_close(k2(h, sh, w_fast, *args), out1)  # second layer: same filters
     sh.mul_(-1.0)  # in place: the cached filters must not be used any more
-    torch.testing.assert_close(k2(h, sh, w, *args), ref(h, sh, w, *args))
+    torch.testing.assert_close(k2(h, sh, w_fast, *args), ref(h, sh, w, *args))
     del sh
     assert not any(slot[0]() is not None for slot in sched.FILTERS.slots.values())  # freed
     assert sched.FILTERS.spare  # memory kept for the next tensor of the same shape

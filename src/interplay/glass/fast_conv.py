@@ -124,19 +124,19 @@ class _Workspace:
             pv.hj = h_all[:, p.in_start : p.in_start + p.mul * p.dim].view(ne, p.mul, p.dim)
             pv.u = buf["u"][: ne * ck].view(ne, ck)
             pv.u3 = pv.u.view(ne, p.mul, p.k_total)
-            pv.u2t = pv.u.view(nc, p.k_total).T
+            pv.u2 = pv.u.view(nc, p.k_total)
             pv.w = buf[self.w_key][: ne * ck].view(ne, ck)
             pv.w2 = pv.w.view(nc, p.k_total)
             pv.wct = buf["wct"][: ne * p.mul * p.n_trip].view(ne, p.mul * p.n_trip)
             pv.wct2 = pv.wct.view(nc, p.n_trip)
-            pv.g = pv.g3 = pv.gh = pv.gh2 = pv.gw = pv.gw_t = None
+            pv.g = pv.g3 = pv.gh = pv.gh2 = pv.gw = pv.gw_rows = None
             if self.grad:
                 pv.g = buf["g"][: ne * ck].view(ne, ck)
                 pv.g3 = pv.g.view(ne, p.mul, p.k_total)
                 pv.gh = buf["gh"][: ne * p.mul * p.dim].view(ne, p.mul, p.dim)
                 pv.gh2 = pv.gh.view(ne, -1)
-                pv.gw = buf["gw"][: nc * p.n_trip].view(p.n_trip, nc)  # [t][e][c]
-                pv.gw_t = pv.gw.view(p.n_trip, ne, p.mul).transpose(0, 1)
+                pv.gw = buf["gw"][: nc * p.n_trip].view(nc, p.n_trip)  # [e][c][t]
+                pv.gw_rows = pv.gw.view(ne, p.mul * p.n_trip)
             per.append(pv)
         v = (h_all, per)
         if len(self._views) < 4:
@@ -148,8 +148,8 @@ class _PieceViews:
     """Views of a worker's buffers for one piece and one chunk length (see _Workspace)."""
 
     __slots__ = (
-        "t_flat", "t3", "tt_flat", "tt3", "hj", "u", "u3", "u2t", "w", "w2", "wct", "wct2",
-        "g", "g3", "gh", "gh2", "gw", "gw_t",
+        "t_flat", "t3", "tt_flat", "tt3", "hj", "u", "u3", "u2", "w", "w2", "wct", "wct2",
+        "g", "g3", "gh", "gh2", "gw", "gw_rows",
     )  # fmt: skip
 
 
@@ -173,13 +173,14 @@ def _messages(hj: torch.Tensor, t: torch.Tensor, out3: torch.Tensor) -> torch.Te
     return torch.bmm(hj, t, out=out3)
 
 
-def _expand_weights(wt, w_idx, wct_idx, red, pv):
+def _expand_weights(wt, cols, w_idx, red, pv):
     """Radial weights of the piece in message layout ``W[e, c, (t, m)] = w[e, t, c]`` into
-    ``pv.w``: one GEMM with the 0/1 triplet matrix from the ``[channel][triplet]`` columns
-    (few triplets), else one gather."""
+    ``pv.w``: its ``[channel][triplet]`` columns (``cols`` of the kernel's weight layout)
+    copied contiguous and expanded by one GEMM with the 0/1 triplet matrix (few triplets),
+    else one gather."""
     if red is None:
         return torch.index_select(wt, 1, w_idx, out=pv.w)
-    torch.index_select(wt, 1, wct_idx, out=pv.wct)
+    pv.wct.copy_(wt[:, cols])
     torch.mm(pv.wct2, red, out=pv.w2)
     return pv.w
 
@@ -211,8 +212,8 @@ class _FastConv(torch.autograd.Function):
                 pieces,
                 consts.matrix,
                 consts.blocks,
+                consts.w_cols,
                 consts.w_index,
-                consts.wct_index,
                 consts.reduce,
                 filters,
                 is_new,
@@ -229,7 +230,7 @@ class _FastConv(torch.autograd.Function):
                 h_all, per = b.views(ne)
                 dst, y, wt = edge_dst[s:e], sh[s:e], weight[s:e]
                 torch.index_select(h, 0, edge_src[s:e], out=h_all)  # h_j of all pieces
-                for (p, mat, blk, w_idx, wct_idx, red, f, fresh), v, o in zip(
+                for (p, mat, blk, cols, w_idx, red, f, fresh), v, o in zip(
                     plan, per, out_w, strict=True
                 ):
                     if f is None:
@@ -239,7 +240,7 @@ class _FastConv(torch.autograd.Function):
                     else:
                         t = f[s:e].view(ne, p.dim, p.k_total)
                     _messages(v.hj, t, v.u3)
-                    v.u.mul_(_expand_weights(wt, w_idx, wct_idx, red, v))
+                    v.u.mul_(_expand_weights(wt, cols, w_idx, red, v))
                     o.index_add_(0, dst, v.u)  # eq. 2.64: sum over j in N(i)
 
         with single_threaded_ops(len(ranges) > 1):
@@ -283,9 +284,10 @@ class _FastConv(torch.autograd.Function):
                 pieces,
                 consts.matrix,
                 consts.blocks,
+                consts.w_cols,
                 consts.w_index,
-                consts.wct_index,
                 consts.reduce,
+                consts.reduce_t,
                 filters,
                 g_p,
                 strict=True,
@@ -300,7 +302,7 @@ class _FastConv(torch.autograd.Function):
                 h_all, per = b.views(ne)
                 src, dst, y, wt = edge_src[s:e], edge_dst[s:e], sh[s:e], weight[s:e]
                 torch.index_select(h, 0, src, out=h_all)
-                for i, ((p, mat, blk, w_idx, wct_idx, red, f, gp), v) in enumerate(
+                for i, ((p, mat, blk, cols, w_idx, red, red_t, f, gp), v) in enumerate(
                     zip(plan, per, strict=True)
                 ):
                     hj, u, g, g3 = v.hj, v.u, v.g, v.g3
@@ -313,13 +315,12 @@ class _FastConv(torch.autograd.Function):
                         _messages(hj, t, v.u3).mul_(g3)
                         if red is None:
                             grad_w[s:e].index_add_(1, w_idx, u)
-                        else:  # (n_trip, K) @ (K, ne * C) -> [t][e][c]
-                            torch.mm(red, v.u2t, out=v.gw)
-                            cols = slice(p.w_start, p.w_start + p.n_trip * p.mul)
-                            grad_w[s:e, cols].view(ne, p.n_trip, p.mul).copy_(v.gw_t)
+                        else:  # (ne * C, K) @ (K, n_trip) -> [e][c][t]: whole rows
+                            torch.mm(v.u2, red_t, out=v.gw)
+                            grad_w[s:e, cols].copy_(v.gw_rows)
                     if not (need_h or need_sh):
                         continue
-                    g.mul_(_expand_weights(wt, w_idx, wct_idx, red, v))
+                    g.mul_(_expand_weights(wt, cols, w_idx, red, v))
                     if need_h:  # dL/dh_j[c, a] = sum_k (w g)[c, k] T[a, k]  (e3nn layout)
                         if v.tt_flat is None:
                             tt = t.transpose(1, 2)
@@ -359,6 +360,11 @@ class FastKernel(TensorProductKernel):
         self._consts: dict[tuple, Consts] = {}
         # e3nn's path weights (same values as E3nnKernel.path_weights)
         self.path_weights = [math.sqrt(2 * t.l_out + 1) for t in self.triplets]
+        # radial weights per piece in [channel][triplet] order: the expansion to the message
+        # layout is then one row copy + one GEMM per chunk instead of a column gather, and the
+        # weight gradient is written in whole rows (SE3Conv folds this order into its filter
+        # network's last layer: free)
+        self.weight_order = torch.cat([p.wct_index for p in self.pieces])
 
     def consts(self, device: torch.device, dtype: torch.dtype) -> Consts:
         key = (device, dtype)

@@ -13,8 +13,9 @@ output block has exactly one path with ``mul_2 = 1`` (``alpha = dim(l_O) / 1``, 
 
 The ``k`` axis of a piece runs over ``(triplet, m)`` in kernel (triplet) order, so the internal
 message layout of a piece is ``[channel][triplet][m]``; ``mid_index`` maps it to e3nn's
-``[triplet][channel][m]`` output layout and ``w_index`` to the radial weights
-``[triplet][channel]`` (eq. 2.64 / 2.67).
+``[triplet][channel][m]`` output layout. The kernel reads its radial weights piece by piece in
+``[channel][triplet]`` order (``wct_index``: the kernel's ``weight_order`` into e3nn's
+``[triplet][channel]`` layout, eq. 2.67), and ``w_index`` maps message columns to them.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ class Piece:
     blocks: list[LFBlock]
     w_start: int  # first radial-weight column of the piece (layout [triplet][channel])
     n_trip: int
-    w_index: torch.Tensor  # (C * K,) radial-weight column of internal column c * K + k
-    wct_index: torch.Tensor  # (C * n_trip,) radial-weight columns in [channel][triplet] order
+    w_index: torch.Tensor  # (C * K,) kernel-layout weight column of internal column c * K + k
+    wct_index: torch.Tensor  # (C * n_trip,) [triplet][channel] columns in [channel][triplet] order
     mid_index: torch.Tensor  # (C * K,) e3nn output column of internal column c * K + k
     reduce: torch.Tensor | None  # (n_trip, K) 0/1: triplet of every k (None: use index_add)
 
@@ -95,7 +96,9 @@ def build_pieces(irreps_in: o3.Irreps, l_max: int, triplets, weight_numel: int) 
         t_next += n_trip
         k_of = [(j, m) for j, i in enumerate(trips) for m in range(2 * triplets[i].l_out + 1)]
         k_total, a_dim = len(k_of), ir.dim
-        w_index = [w_start + j * mul + c for c in range(mul) for j, _ in k_of]
+        # the kernel reads its radial weights per piece in [channel][triplet] order (its
+        # weight_order): internal message column c * K + k takes weight column w_index
+        w_index = [w_start + c * n_trip + j for c in range(mul) for j, _ in k_of]
         mid_index = [
             mid_start[trips[j]] + c * (2 * triplets[trips[j]].l_out + 1) + m
             for c in range(mul)
@@ -167,8 +170,10 @@ class Consts:
         ]
         self.blocks = [[conv(b.matrix) for b in p.blocks] for p in pieces]
         self.w_index = [p.w_index.to(device) for p in pieces]
-        self.wct_index = [p.wct_index.to(device) for p in pieces]
+        # the piece's columns of the kernel's weight layout ([piece][channel][triplet])
+        self.w_cols = [slice(p.w_start, p.w_start + p.mul * p.n_trip) for p in pieces]
         self.reduce = [None if p.reduce is None else conv(p.reduce) for p in pieces]
+        self.reduce_t = [None if r is None else r.T.contiguous() for r in self.reduce]
         self.mid_index = [p.mid_index.to(device) for p in pieces]
         # out_e3nn = cat(internal piece outputs, dim=1)[:, perm]
         self.perm = torch.argsort(torch.cat([p.mid_index for p in pieces])).to(device)

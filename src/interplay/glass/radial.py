@@ -70,8 +70,13 @@ class RadialMLP(nn.Module):
         self.lin2 = nn.Linear(hidden, n_out)
         self.out_activation = out_activation
 
-    def forward(self, basis: torch.Tensor) -> torch.Tensor:
-        """(E, N_b) basis values -> (E, n_out) filter weights."""
+    def forward(self, basis: torch.Tensor, out_order: torch.Tensor | None = None) -> torch.Tensor:
+        """(E, N_b) basis values -> (E, n_out) filter weights; with ``out_order``, their columns
+        in that order (the rows of W2, b2 are permuted: free, unlike permuting the output)."""
         hidden = self.dropout(self.bn(torch.relu(self.lin1(basis))))
-        out = self.lin2(hidden)
+        if out_order is None:
+            out = self.lin2(hidden)
+        else:
+            w2, b2 = self.lin2.weight, self.lin2.bias
+            out = nn.functional.linear(hidden, w2[out_order], b2[out_order])
         return torch.relu(out) if self.out_activation else out
