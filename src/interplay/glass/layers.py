@@ -21,6 +21,7 @@ import torch
 from e3nn import o3
 from torch import nn
 
+from interplay.glass.mixing import ChannelMixing
 from interplay.glass.radial import RadialMLP
 from interplay.utils.errors import ConfigError
 
@@ -221,7 +222,7 @@ class SE3Conv(nn.Module):
             n_basis, radial_hidden, self.kernel.weight_numel, radial_dropout, radial_out_activation
         )
         # eq. 2.65: per l_O, one linear map from all (triplet, channel) pieces to channels_out
-        self.mixing = o3.Linear(self.kernel.irreps_mid, self.irreps_out)
+        self.mixing = ChannelMixing(self.kernel.irreps_mid, self.irreps_out)
 
     def forward(
         self,

@@ -79,4 +79,6 @@ class RadialMLP(nn.Module):
         else:
             w2, b2 = self.lin2.weight, self.lin2.bias
             out = nn.functional.linear(hidden, w2[out_order], b2[out_order])
-        return torch.relu(out) if self.out_activation else out
+        # in place: the (E, n_out) output is the largest tensor of the layer, and a second one
+        # (allocated and first touched) cost as much as the linear map itself on CPU
+        return out.relu_() if self.out_activation else out
