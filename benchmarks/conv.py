@@ -79,10 +79,11 @@ def worker(
     kernel = CONV_IMPLS[impl](irreps_in, l_max).to(dev)
     n_edges = edge_index.shape[1]
     gen = torch.Generator().manual_seed(1)
-    # in the kernel's own column order (SE3Conv folds it into its filter network: free)
+    # in the kernel's own column order and blocks (SE3Conv folds them into its filter network's
+    # last layer: free); a tuple of tensors for the fast kernel
     weight = kernel.kernel_weights(torch.rand(n_edges, kernel.weight_numel, generator=gen).to(dev))
-    h.requires_grad_(True)
-    weight.requires_grad_(True)
+    for leaf in _leaves(h, weight):
+        leaf.requires_grad_(True)
     src, dst = edge_index[0], edge_index[1]
 
     def sync():
@@ -94,7 +95,7 @@ def worker(
         # filter matrices per sh tensor: the cost of building them is part of every pass)
         out = kernel(h, sh.clone(), weight, src, dst, n)
         out.backward(torch.ones_like(out))
-        h.grad = weight.grad = None
+        _clear_grads(h, weight)
 
     sync()
     rss0 = _rss_bytes()
@@ -118,6 +119,15 @@ def worker(
     return res
 
 
+def _leaves(h, weight) -> tuple:
+    return (h, *(weight if isinstance(weight, tuple) else (weight,)))
+
+
+def _clear_grads(h, weight) -> None:
+    for leaf in _leaves(h, weight):
+        leaf.grad = None
+
+
 def _amortised(kernel, h, sh, weight, src, dst, n, repeats, sync, layers=8) -> dict:
     """Per-layer forward + backward time when ``layers`` kernel calls share one sh tensor, as
     the 8 convolutions of the paper network do (the fast kernel may then build its filter
@@ -137,7 +147,7 @@ def _amortised(kernel, h, sh, weight, src, dst, n, repeats, sync, layers=8) -> d
             t0 = time.perf_counter()
             outs = [kernel(h, shared, weight, src, dst, n) for _ in range(layers)]
             sum(o.sum() for o in outs).backward()
-            h.grad = weight.grad = None
+            _clear_grads(h, weight)
             sync()
             if i > 0:
                 times.append((time.perf_counter() - t0) / layers)

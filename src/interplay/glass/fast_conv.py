@@ -86,7 +86,6 @@ class _Workspace:
         self.buf = {
             "h": new(chunk * self.h_dim),  # gathered h_j rows (all pieces)
             "u": new(size(lambda p: p.mul * p.k_total)),  # messages
-            "wct": new(size(lambda p: p.mul * p.n_trip)),  # radial weights, [channel][triplet]
         }
         if grad:  # filter matrices T[e, a, k], then T^T[e, k, a]; weights W[e, c, k] in "u"
             self.buf["t"] = new(t_size)
@@ -100,7 +99,6 @@ class _Workspace:
         if grad:
             self.buf["g"] = new(size(lambda p: p.mul * p.k_total))  # gathered output gradient
             self.buf["gh"] = new(size(lambda p: p.mul * p.dim))  # per-edge gradient of h_j
-            self.buf["gw"] = new(size(lambda p: p.mul * p.n_trip))  # weight gradient [t][e][c]
         self._views: dict[int, tuple] = {}
 
     def views(self, ne: int) -> tuple:
@@ -127,16 +125,12 @@ class _Workspace:
             pv.u2 = pv.u.view(nc, p.k_total)
             pv.w = buf[self.w_key][: ne * ck].view(ne, ck)
             pv.w2 = pv.w.view(nc, p.k_total)
-            pv.wct = buf["wct"][: ne * p.mul * p.n_trip].view(ne, p.mul * p.n_trip)
-            pv.wct2 = pv.wct.view(nc, p.n_trip)
-            pv.g = pv.g3 = pv.gh = pv.gh2 = pv.gw = pv.gw_rows = None
+            pv.g = pv.g3 = pv.gh = pv.gh2 = None
             if self.grad:
                 pv.g = buf["g"][: ne * ck].view(ne, ck)
                 pv.g3 = pv.g.view(ne, p.mul, p.k_total)
                 pv.gh = buf["gh"][: ne * p.mul * p.dim].view(ne, p.mul, p.dim)
                 pv.gh2 = pv.gh.view(ne, -1)
-                pv.gw = buf["gw"][: nc * p.n_trip].view(nc, p.n_trip)  # [e][c][t]
-                pv.gw_rows = pv.gw.view(ne, p.mul * p.n_trip)
             per.append(pv)
         v = (h_all, per)
         if len(self._views) < 4:
@@ -148,8 +142,8 @@ class _PieceViews:
     """Views of a worker's buffers for one piece and one chunk length (see _Workspace)."""
 
     __slots__ = (
-        "t_flat", "t3", "tt_flat", "tt3", "hj", "u", "u3", "u2", "w", "w2", "wct", "wct2",
-        "g", "g3", "gh", "gh2", "gw", "gw_rows",
+        "t_flat", "t3", "tt_flat", "tt3", "hj", "u", "u3", "u2", "w", "w2",
+        "g", "g3", "gh", "gh2",
     )  # fmt: skip
 
 
@@ -173,21 +167,19 @@ def _messages(hj: torch.Tensor, t: torch.Tensor, out3: torch.Tensor) -> torch.Te
     return torch.bmm(hj, t, out=out3)
 
 
-def _expand_weights(wt, cols, w_idx, red, pv):
+def _expand_weights(wp, w_idx, red, pv):
     """Radial weights of the piece in message layout ``W[e, c, (t, m)] = w[e, t, c]`` into
-    ``pv.w``: its ``[channel][triplet]`` columns (``cols`` of the kernel's weight layout)
-    copied contiguous and expanded by one GEMM with the 0/1 triplet matrix (few triplets),
-    else one gather."""
+    ``pv.w``, from the piece's contiguous ``[channel][triplet]`` rows ``wp`` (ne, C * n_trip):
+    one GEMM with the 0/1 triplet matrix (few triplets), else one gather."""
     if red is None:
-        return torch.index_select(wt, 1, w_idx, out=pv.w)
-    pv.wct.copy_(wt[:, cols])
-    torch.mm(pv.wct2, red, out=pv.w2)
+        return torch.index_select(wp, 1, w_idx, out=pv.w)
+    torch.mm(wp.view(pv.w2.shape[0], -1), red, out=pv.w2)
     return pv.w
 
 
 class _FastConv(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, h, sh, weight, edge_src, edge_dst, num_nodes, kernel):
+    def forward(ctx, h, sh, edge_src, edge_dst, num_nodes, kernel, *weights):
         pieces = kernel.pieces
         consts = kernel.consts(h.device, h.dtype)
         n_edges = edge_src.shape[0]
@@ -212,7 +204,7 @@ class _FastConv(torch.autograd.Function):
                 pieces,
                 consts.matrix,
                 consts.blocks,
-                consts.w_cols,
+                weights,
                 consts.w_index,
                 consts.reduce,
                 filters,
@@ -228,9 +220,9 @@ class _FastConv(torch.autograd.Function):
                 e = min(s + chunk, hi)
                 ne = e - s
                 h_all, per = b.views(ne)
-                dst, y, wt = edge_dst[s:e], sh[s:e], weight[s:e]
+                dst, y = edge_dst[s:e], sh[s:e]
                 torch.index_select(h, 0, edge_src[s:e], out=h_all)  # h_j of all pieces
-                for (p, mat, blk, cols, w_idx, red, f, fresh), v, o in zip(
+                for (p, mat, blk, wp, w_idx, red, f, fresh), v, o in zip(
                     plan, per, out_w, strict=True
                 ):
                     if f is None:
@@ -240,7 +232,7 @@ class _FastConv(torch.autograd.Function):
                     else:
                         t = f[s:e].view(ne, p.dim, p.k_total)
                     _messages(v.hj, t, v.u3)
-                    v.u.mul_(_expand_weights(wt, cols, w_idx, red, v))
+                    v.u.mul_(_expand_weights(wp[s:e], w_idx, red, v))
                     o.index_add_(0, dst, v.u)  # eq. 2.64: sum over j in N(i)
 
         with single_threaded_ops(len(ranges) > 1):
@@ -249,7 +241,7 @@ class _FastConv(torch.autograd.Function):
             FILTERS.put(keys[i], sh, filters[i])
         out = [sum(o[i] for o in outs) if n_out > 1 else outs[0][i] for i in range(len(pieces))]
         out = out[0] if len(out) == 1 else torch.cat(out, dim=1)
-        ctx.save_for_backward(h, sh, weight, edge_src, edge_dst)
+        ctx.save_for_backward(h, sh, edge_src, edge_dst, *weights)
         ctx.kernel = kernel
         ctx.filters = filters
         return out.index_select(1, consts.perm)
@@ -257,12 +249,14 @@ class _FastConv(torch.autograd.Function):
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out):
-        h, sh, weight, edge_src, edge_dst = ctx.saved_tensors
+        h, sh, edge_src, edge_dst, *weights = ctx.saved_tensors
         kernel, filters = ctx.kernel, ctx.filters
         pieces = kernel.pieces
-        need_h, need_sh, need_w = ctx.needs_input_grad[:3]
+        need_h, need_sh = ctx.needs_input_grad[:2]
+        need_ws = ctx.needs_input_grad[6:]
+        need_w = any(need_ws)
         if not (need_h or need_sh or need_w):
-            return None, None, None, None, None, None, None
+            return (None,) * (6 + len(weights))
         consts = kernel.consts(h.device, h.dtype)
         chunk, ranges, _ = split_edges(pieces, h, edge_dst)
         grad_out = grad_out.contiguous()
@@ -274,17 +268,19 @@ class _FastConv(torch.autograd.Function):
             else None
         )
         grad_sh = torch.zeros_like(sh) if need_sh else None
-        grad_w = None
-        if need_w:  # every column block is written once when all pieces reduce with a GEMM
-            full = all(r is not None for r in consts.reduce)
-            grad_w = torch.empty_like(weight) if full else torch.zeros_like(weight)
+        # weight gradients: written row block by row block by a GEMM, or accumulated (index_add)
+        grad_ws = [
+            (torch.empty_like if red is not None else torch.zeros_like)(wp) if need_w else None
+            for wp, red in zip(weights, consts.reduce, strict=True)
+        ]
         t_mats = consts.matrix_t if need_h else [None] * len(pieces)
         plan = list(
             zip(
                 pieces,
                 consts.matrix,
                 consts.blocks,
-                consts.w_cols,
+                weights,
+                grad_ws,
                 consts.w_index,
                 consts.reduce,
                 consts.reduce_t,
@@ -300,9 +296,9 @@ class _FastConv(torch.autograd.Function):
                 e = min(s + chunk, hi)
                 ne = e - s
                 h_all, per = b.views(ne)
-                src, dst, y, wt = edge_src[s:e], edge_dst[s:e], sh[s:e], weight[s:e]
+                src, dst, y = edge_src[s:e], edge_dst[s:e], sh[s:e]
                 torch.index_select(h, 0, src, out=h_all)
-                for i, ((p, mat, blk, cols, w_idx, red, red_t, f, gp), v) in enumerate(
+                for i, ((p, mat, blk, wp, gwp, w_idx, red, red_t, f, gp), v) in enumerate(
                     zip(plan, per, strict=True)
                 ):
                     hj, u, g, g3 = v.hj, v.u, v.g, v.g3
@@ -314,13 +310,12 @@ class _FastConv(torch.autograd.Function):
                     if need_w:  # dL/dw[e, t, c] = sum_m g[e, c, (t, m)] U[e, c, (t, m)]
                         _messages(hj, t, v.u3).mul_(g3)
                         if red is None:
-                            grad_w[s:e].index_add_(1, w_idx, u)
-                        else:  # (ne * C, K) @ (K, n_trip) -> [e][c][t]: whole rows
-                            torch.mm(v.u2, red_t, out=v.gw)
-                            grad_w[s:e, cols].copy_(v.gw_rows)
+                            gwp[s:e].index_add_(1, w_idx, u)
+                        else:  # (ne * C, K) @ (K, n_trip) -> rows s:e of [e][c][t], in place
+                            torch.mm(v.u2, red_t, out=gwp[s:e].view(-1, p.n_trip))
                     if not (need_h or need_sh):
                         continue
-                    g.mul_(_expand_weights(wt, cols, w_idx, red, v))
+                    g.mul_(_expand_weights(wp[s:e], w_idx, red, v))
                     if need_h:  # dL/dh_j[c, a] = sum_k (w g)[c, k] T[a, k]  (e3nn layout)
                         if v.tt_flat is None:
                             tt = t.transpose(1, 2)
@@ -346,7 +341,8 @@ class _FastConv(torch.autograd.Function):
             for i, p in enumerate(pieces):
                 gh = gh_w[0][i] if len(ranges) == 1 else sum(g[i] for g in gh_w)
                 grad_h[:, p.in_start : p.in_start + p.mul * p.dim] = gh
-        return grad_h, grad_sh, grad_w, None, None, None, None
+        grad_ws = [g if need else None for g, need in zip(grad_ws, need_ws, strict=True)]
+        return grad_h, grad_sh, None, None, None, None, *grad_ws
 
 
 @register_conv_impl("fast")
@@ -365,6 +361,7 @@ class FastKernel(TensorProductKernel):
         # weight gradient is written in whole rows (SE3Conv folds this order into its filter
         # network's last layer: free)
         self.weight_order = torch.cat([p.wct_index for p in self.pieces])
+        self.weight_split = [p.mul * p.n_trip for p in self.pieces]  # one block per piece
 
     def consts(self, device: torch.device, dtype: torch.dtype) -> Consts:
         key = (device, dtype)
@@ -373,9 +370,12 @@ class FastKernel(TensorProductKernel):
         return self._consts[key]
 
     def forward(self, h, sh, weight, edge_src, edge_dst, num_nodes):
+        if isinstance(weight, torch.Tensor):  # (E, weight_numel) in weight_order: split
+            weight = tuple(w.contiguous() for w in weight.split(self.weight_split, dim=-1))
         if edge_src.numel() == 0:
-            return h.new_zeros(num_nodes, self.irreps_mid.dim) + 0 * (h.sum() + weight.sum())
-        return _FastConv.apply(h, sh, weight, edge_src, edge_dst, num_nodes, self)
+            zero = h.sum() + sum(w.sum() for w in weight)
+            return h.new_zeros(num_nodes, self.irreps_mid.dim) + 0 * zero
+        return _FastConv.apply(h, sh, edge_src, edge_dst, num_nodes, self, *weight)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # checkpoints written with conv_impl=e3nn carry the constant buffers of its

@@ -14,8 +14,9 @@ output block has exactly one path with ``mul_2 = 1`` (``alpha = dim(l_O) / 1``, 
 The ``k`` axis of a piece runs over ``(triplet, m)`` in kernel (triplet) order, so the internal
 message layout of a piece is ``[channel][triplet][m]``; ``mid_index`` maps it to e3nn's
 ``[triplet][channel][m]`` output layout. The kernel reads its radial weights piece by piece in
-``[channel][triplet]`` order (``wct_index``: the kernel's ``weight_order`` into e3nn's
-``[triplet][channel]`` layout, eq. 2.67), and ``w_index`` maps message columns to them.
+``[channel][triplet]`` order, one contiguous (E, C * n_trip) tensor per piece (``wct_index``:
+the kernel's ``weight_order`` into e3nn's ``[triplet][channel]`` layout, eq. 2.67), and
+``w_index`` maps message columns to the columns of that block.
 """
 
 from __future__ import annotations
@@ -169,9 +170,8 @@ class Consts:
             for p in pieces
         ]
         self.blocks = [[conv(b.matrix) for b in p.blocks] for p in pieces]
-        self.w_index = [p.w_index.to(device) for p in pieces]
-        # the piece's columns of the kernel's weight layout ([piece][channel][triplet])
-        self.w_cols = [slice(p.w_start, p.w_start + p.mul * p.n_trip) for p in pieces]
+        # columns of the piece's own (E, C * n_trip) weight block
+        self.w_index = [(p.w_index - p.w_start).to(device) for p in pieces]
         self.reduce = [None if p.reduce is None else conv(p.reduce) for p in pieces]
         self.reduce_t = [None if r is None else r.T.contiguous() for r in self.reduce]
         self.mid_index = [p.mid_index.to(device) for p in pieces]

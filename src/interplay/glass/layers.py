@@ -112,16 +112,18 @@ class TensorProductKernel(nn.Module):
       then m). ``sh`` (E, irreps_sh.dim): component-normalised real spherical harmonics.
     * ``weight`` (E, weight_numel): radial filter values laid out ``[triplet][channel]`` in the
       order of :attr:`triplets` -- or, when :attr:`weight_order` is set, those columns in that
-      order (``weight[:, weight_order]``; see :meth:`kernel_weights`).
+      order (``weight[:, weight_order]``), and when :attr:`weight_split` is set, a tuple of
+      contiguous column blocks of those sizes (see :meth:`kernel_weights`).
     * ``edge_src`` = j (row 0 of edge_index), ``edge_dst`` = i (row 1); messages are summed at i.
     * Output (N, irreps_mid.dim): one ``mul x l_O`` block per triplet, in triplet order, with
       e3nn's path weights (irrep_normalization='component', path_normalization='element').
 
     A faster implementation subclasses this with the same constructor and must match
     :class:`E3nnKernel` numerically (it may read ``self.path_weights``). It may ask for its
-    radial weights in another column order (``weight_order``): :class:`SE3Conv` then permutes
-    the rows of its filter network's last linear map, which costs nothing per edge, instead of
-    the kernel permuting (E, weight_numel) values per call.
+    radial weights in another column order (``weight_order``), split into blocks that are
+    contiguous in memory (``weight_split``): :class:`SE3Conv` then permutes and splits the rows
+    of its filter network's last linear map, which costs nothing per edge, instead of the
+    kernel copying (E, weight_numel) values per call.
     """
 
     def __init__(self, irreps_in: o3.Irreps, l_max: int):
@@ -134,23 +136,26 @@ class TensorProductKernel(nn.Module):
         # column order of the radial weights this kernel reads (None: [triplet][channel]);
         # a buffer so that it follows the module's device, not saved in checkpoints
         self.register_buffer("weight_order", None, persistent=False)
+        self.weight_split: list[int] | None = None  # sizes of the contiguous column blocks
 
     def forward(
         self,
         h: torch.Tensor,
         sh: torch.Tensor,
-        weight: torch.Tensor,
+        weight: torch.Tensor | tuple[torch.Tensor, ...],
         edge_src: torch.Tensor,
         edge_dst: torch.Tensor,
         num_nodes: int,
     ) -> torch.Tensor:
         raise NotImplementedError
 
-    def kernel_weights(self, weight: torch.Tensor) -> torch.Tensor:
+    def kernel_weights(self, weight: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
         """Radial weights in ``[triplet][channel]`` layout -> the layout :meth:`forward` reads."""
-        if self.weight_order is None:
+        if self.weight_order is not None:
+            weight = weight.index_select(-1, self.weight_order)
+        if self.weight_split is None:
             return weight
-        return weight.index_select(-1, self.weight_order)
+        return tuple(w.contiguous() for w in weight.split(self.weight_split, dim=-1))
 
 
 @register_conv_impl("e3nn")
@@ -233,7 +238,8 @@ class SE3Conv(nn.Module):
         edge_dst: torch.Tensor,
     ) -> torch.Tensor:
         """``h_in`` (N, irreps_in.dim) holds the re-fed scalars; returns (N, irreps_out.dim)."""
-        weight = self.radial(radial_basis, self.kernel.weight_order)  # eq. 2.67
+        kernel = self.kernel
+        weight = self.radial(radial_basis, kernel.weight_order, kernel.weight_split)  # eq. 2.67
         mid = self.kernel(h_in, sh, weight, edge_src, edge_dst, h_in.shape[0])  # eq. 2.64
         return self.mixing(mid)  # eq. 2.65
 

@@ -70,15 +70,27 @@ class RadialMLP(nn.Module):
         self.lin2 = nn.Linear(hidden, n_out)
         self.out_activation = out_activation
 
-    def forward(self, basis: torch.Tensor, out_order: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        basis: torch.Tensor,
+        out_order: torch.Tensor | None = None,
+        out_split: list[int] | None = None,
+    ) -> torch.Tensor | tuple[torch.Tensor, ...]:
         """(E, N_b) basis values -> (E, n_out) filter weights; with ``out_order``, their columns
-        in that order (the rows of W2, b2 are permuted: free, unlike permuting the output)."""
+        in that order, and with ``out_split``, as contiguous column blocks of those sizes (the
+        rows of W2, b2 are permuted and split: free, unlike permuting or splitting the output)."""
         hidden = self.dropout(self.bn(torch.relu(self.lin1(basis))))
-        if out_order is None:
-            out = self.lin2(hidden)
-        else:
-            w2, b2 = self.lin2.weight, self.lin2.bias
-            out = nn.functional.linear(hidden, w2[out_order], b2[out_order])
+        w2, b2 = self.lin2.weight, self.lin2.bias
+        if out_order is not None:
+            w2, b2 = w2[out_order], b2[out_order]
+        if out_split is None:
+            return self._activate(nn.functional.linear(hidden, w2, b2))
+        return tuple(
+            self._activate(nn.functional.linear(hidden, w, b))
+            for w, b in zip(w2.split(out_split), b2.split(out_split), strict=True)
+        )
+
+    def _activate(self, out: torch.Tensor) -> torch.Tensor:
         # in place: the (E, n_out) output is the largest tensor of the layer, and a second one
         # (allocated and first touched) cost as much as the linear map itself on CPU
         return out.relu_() if self.out_activation else out
