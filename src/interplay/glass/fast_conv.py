@@ -25,11 +25,14 @@ How it is made fast:
   chunk per worker -- independent of E; no (E x mid) tensor is ever materialised (what makes
   l_max = 6 fit). ``T`` of all edges is cached per ``sh`` tensor (shared by the layers) on
   accelerators only: on CPU rebuilding it per chunk was measured as fast as reading it back.
-* **Node-level layout changes.** Inside a piece, messages are ``[channel][triplet][m]``
-  (weights gathered as ``[channel][triplet]`` and expanded with one GEMM by the 0/1 triplet
-  matrix, the weight gradient reduced with one GEMM by the same matrix); the permutation to
-  e3nn's ``[triplet][channel][m]`` layout is applied once to the (N, mid) tensor, not per
-  edge.
+* **Radial weights in the kernel's layout.** They arrive as one contiguous ``[channel]
+  [triplet]`` block per piece (``weight_order`` / ``weight_split``, folded into the filter
+  network's last layer by ``SE3Conv``): a chunk's weights are a view, expanded to the
+  messages with one GEMM by the 0/1 triplet matrix, and their gradient is one GEMM by the same
+  matrix written in place -- no per-edge copies or gathers.
+* **Node-level layout changes.** Inside a piece, messages are ``[channel][triplet][m]``; the
+  permutation to e3nn's ``[triplet][channel][m]`` layout is applied once to the (N, mid)
+  tensor, not per edge.
 * **Coarse-grained CPU threads.** On CPU the edge range is split between
   ``torch.get_num_threads()`` Python threads that run single-threaded ATen ops (which release
   the GIL): no OpenMP barrier per small op, so the kernel keeps its speed on a loaded
