@@ -8,7 +8,8 @@ or inherent positions, optionally with the per-particle potential energy (therma
 as an extra node scalar, and splits the configurations like the thesis (§2.4.3: 400 train /
 320 validation / 80 test of 800; proportionally for smaller sets; when the dataset ships
 train/ and test/, the test set is test/ and the validation set is carved out of train/ in the
-ratio 320:400). Built graphs are cached on disk under a key of everything that defines them.
+ratio 320:400; ``splits.py``). Built graphs are cached on disk under a key of everything that
+defines them.
 """
 
 from __future__ import annotations
@@ -25,30 +26,20 @@ import torch
 
 from interplay.glass import io as gio
 from interplay.glass.graph import DEFAULT_CUTOFF, build_graph
+
+# THESIS_SPLIT and split_counts are re-exported: import them from here as before the split
+from interplay.glass.splits import THESIS_SPLIT, split_counts, split_units  # noqa: F401
 from interplay.utils.errors import ConfigError, DataError
 from interplay.utils.validation import check_choice, check_int_at_least, check_positive
 
 log = logging.getLogger(__name__)
 
 GRAPH_CACHE_VERSION = 1
-THESIS_SPLIT = (400, 320, 80)
 
 
 def _tag(T: float) -> str:
     s = f"{float(T):g}"
     return s if "." in s else s + ".0"
-
-
-def split_counts(n: int, has_test_dir: bool, n_test_dir: int = 0) -> tuple[int, int, int]:
-    """(train, val, test) sizes: the thesis 400/320/80 proportions, at least one each."""
-    a, b, c = THESIS_SPLIT
-    if has_test_dir:
-        n_val = int(round(n * b / (a + b)))
-        n_val = min(max(n_val, 1 if n >= 2 else 0), n - 1) if n >= 1 else 0
-        return n - n_val, n_val, n_test_dir
-    n_test = max(int(round(n * c / (a + b + c))), 1 if n >= 3 else 0)
-    n_val = max(int(round(n * b / (a + b + c))), 1 if n >= 3 else 0)
-    return n - n_val - n_test, n_val, n_test
 
 
 class GlassDataModule(pl.LightningDataModule):
@@ -243,40 +234,14 @@ class GlassDataModule(pl.LightningDataModule):
 
     # ------------------------------------------------------------------ splits
     def split_units(self) -> dict[str, list[list[Path]]]:
-        rng = np.random.default_rng(self.seed)
-        train = list(self.units.get("train", []))
-        test = list(self.units.get("test", []))
-        if self.max_configs is not None:
-            train = train[: self.max_configs]
-            test = test[: max(1, self.max_configs // 4)] if test else test
-        if test and train:
-            pool, (n_tr, n_val, _) = train, split_counts(len(train), True, len(test))
-        else:
-            pool = train or test
-            n_tr, n_val, _ = split_counts(len(pool), False)
-        if self.n_val is not None:  # e.g. keep 1 of BOTAN's 10 training files for validation
-            if self.n_val >= n_tr + n_val:
-                raise ConfigError(
-                    f"data.n_val={self.n_val} leaves no training configuration "
-                    f"({n_tr + n_val} available for train + val)."
-                )
-            n_tr, n_val = n_tr + n_val - self.n_val, self.n_val
-        perm = rng.permutation(len(pool))
-        val = perm[n_tr : n_tr + n_val]
-        held_out = perm[n_tr + n_val :]
-        train_idx = perm[:n_tr]
-        if self.n_train is not None:  # nested subsets (learning curve): same val / test sets
-            if self.n_train > n_tr:
-                raise ConfigError(
-                    f"data.n_train={self.n_train} exceeds the {n_tr} training configurations "
-                    "of this split; lower it (or data.n_val)."
-                )
-            train_idx = train_idx[: self.n_train]
-        return {
-            "train": [pool[i] for i in sorted(train_idx)],
-            "val": [pool[i] for i in sorted(val)],
-            "test": test if test and train else [pool[i] for i in sorted(held_out)],
-        }
+        """The train / val / test units (:func:`interplay.glass.splits.split_units`)."""
+        return split_units(
+            self.units,
+            self.seed,
+            max_configs=self.max_configs,
+            train_size=self.n_train,
+            val_size=self.n_val,
+        )
 
     # ------------------------------------------------------------------ cache
     def cache_key(self) -> str:

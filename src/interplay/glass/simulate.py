@@ -17,6 +17,10 @@ structure with FIRE and stores the per-particle potential energies of both.
 A job checkpoints after every equilibration segment and every iso-configurational run and
 continues from there when restarted; all files are written atomically.
 
+The code is split in three modules, every public name importable from this one:
+``simulate_settings`` (settings, seeds, Hydra parsing), ``simulate_state`` (checkpoint, resume,
+output files: the base class of :class:`Job`) and this one (the MD stages and the entry point).
+
 Output (GlassBench layout, read by ``interplay.glass.io.load``)::
 
     out_dir/T{T}/{train,test}/N{N}T{T}_{i}.npz   types, initial_positions,
@@ -28,91 +32,37 @@ Output (GlassBench layout, read by ``interplay.glass.io.load``)::
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from interplay.glass.dynamics import K_PEAK, log_time_grid, self_intermediate_scattering, tau_alpha
-from interplay.glass.lammps_ka import DENSITY, KASimulation, box_length, ka_types
-from interplay.utils.atomic import write_json, write_npz
-from interplay.utils.errors import ConfigError, ConvergenceError
-from interplay.utils.validation import check_int_at_least, check_positive
+from interplay.glass.lammps_ka import KASimulation, box_length, ka_types
+from interplay.glass.simulate_settings import (
+    SimulationSettings,
+    derived_seed,
+    format_temperature,
+    settings_from_cfg,
+)
+from interplay.glass.simulate_state import FORMAT_VERSION, Checkpoint, CheckpointedJob
+from interplay.utils.errors import ConvergenceError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Checkpoint",
+    "Job",
+    "SimulationSettings",
+    "derived_seed",
+    "format_temperature",
+    "iso_run_displacements",
+    "main",
+    "settings_from_cfg",
+]
 
 log = logging.getLogger(__name__)
-
-FORMAT_VERSION = 1
-
-
-def format_temperature(T: float) -> str:
-    """``0.44 -> "0.44"``, ``1 -> "1.0"`` (the directory / file-name spelling)."""
-    s = f"{float(T):g}"
-    return s if "." in s or "e" in s else s + ".0"
-
-
-@dataclass
-class SimulationSettings:
-    T: float = 0.8
-    n_particles: int = 1000
-    density: float = DENSITY
-    dt: float = 0.005
-    seed: int = 0
-    job: int = 0
-    configs_per_job: int = 1
-    n_train: int = 27  # configuration index < n_train -> train/, else test/
-    n_runs: int = 32
-    n_times: int = 10
-    t_min: float = 0.05
-    t_max: float | None = None  # absolute end of the time grid (LJ units) ...
-    t_max_tau: float = 3.0  # ... or this many τα (tau_alpha_ref[T], else the job's own τα)
-    tau_alpha_ref: dict[str, float] = field(default_factory=dict)
-    tau_guess: float | None = None
-    equil_tau: float = 50.0
-    equil_min_time: float = 20.0
-    segment_tau: float = 10.0
-    spacing_tau: float = 5.0
-    melt_T: float = 2.0
-    melt_time: float = 10.0
-    thermostat_damp: float = 0.5
-    fire_ftol: float = 1e-8
-    out_dir: str = "data/ka3d"
-    progress: bool = True
-
-    def validate(self) -> SimulationSettings:
-        check_positive("T", self.T)
-        check_positive("density", self.density)
-        check_positive("dt", self.dt)
-        check_int_at_least("n_particles", self.n_particles, 10)
-        check_int_at_least("job", self.job, 0)
-        check_int_at_least("configs_per_job", self.configs_per_job, 1)
-        check_int_at_least("n_runs", self.n_runs, 1)
-        check_int_at_least("n_times", self.n_times, 1)
-        for name in ("t_min", "t_max_tau", "equil_tau", "segment_tau", "spacing_tau"):
-            check_positive(name, getattr(self, name))
-        if self.t_max is not None and self.t_max <= self.t_min:
-            raise ConfigError(f"t_max={self.t_max} must exceed t_min={self.t_min}")
-        return self
-
-    @property
-    def tag(self) -> str:
-        return format_temperature(self.T)
-
-    def reference_tau(self) -> float | None:
-        for key, value in (self.tau_alpha_ref or {}).items():
-            if abs(float(key) - self.T) < 1e-9:
-                return float(value)
-        return None
-
-
-def derived_seed(*parts: object) -> int:
-    """A reproducible 31-bit seed from arbitrary parts (stable across Python runs)."""
-    digest = hashlib.sha256(repr(parts).encode()).digest()
-    return int.from_bytes(digest[:4], "little") % 900_000_000 + 1
 
 
 def iso_run_displacements(
@@ -137,38 +87,9 @@ def iso_run_displacements(
     return disp
 
 
-# --------------------------------------------------------------------------------- checkpoint
-class Checkpoint:
-    """Job state on disk: a JSON header plus arrays, both replaced atomically."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.meta: dict[str, Any] = {}
-        self.arrays: dict[str, np.ndarray] = {}
-
-    def load(self) -> bool:
-        if not self.path.exists():
-            return False
-        with np.load(self.path, allow_pickle=False) as data:
-            self.arrays = {k: data[k] for k in data.files if k != "_meta"}
-            self.meta = json.loads(str(data["_meta"]))
-        return True
-
-    def save(self) -> None:
-        write_npz(self.path, _meta=np.array(json.dumps(self.meta)), **self.arrays)
-
-
 # --------------------------------------------------------------------------------- the job
-class Job:
+class Job(CheckpointedJob):
     """One (T, job) unit of the pipeline; ``run()`` is resumable."""
-
-    def __init__(self, settings: SimulationSettings) -> None:
-        self.s = settings.validate()
-        self.out = Path(self.s.out_dir) / f"T{self.s.tag}"
-        self.ckpt = Checkpoint(self.out / ".state" / f"job{self.s.job}.npz")
-        self.md_steps = 0  # MD steps integrated by this process (for the benchmark)
-        self.md_seconds = 0.0
-        self.sim: KASimulation | None = None
 
     # ------------------------------------------------------------------ helpers
     def _run(self, steps: int, setup: bool = True) -> None:
@@ -191,10 +112,6 @@ class Job:
             fs.append(self_intermediate_scattering((sim.unwrapped_fast() - start)[a]))
         fs = np.array(fs)
         return tau_alpha(times, fs), times, fs
-
-    def file_stem(self, index: int) -> Path:
-        split = "train" if index < self.s.n_train else "test"
-        return self.out / split / f"N{self.s.n_particles}T{self.s.tag}_{index}"
 
     def time_grid(self, tau: float) -> np.ndarray:
         s = self.s
@@ -227,23 +144,6 @@ class Job:
             "md_steps": 0,
         }
         self._save_state()
-
-    def _save_state(self, extra: dict[str, np.ndarray] | None = None) -> None:
-        ck = self.ckpt
-        ck.arrays = dict(extra or {})
-        ck.arrays["x"] = self.sim.positions()
-        ck.arrays["v"] = self.sim.velocities()
-        ck.meta["wall_time"] = self._wall_before + (time.perf_counter() - self._t_start)
-        ck.meta["md_steps"] = self._steps_before + self.md_steps
-        ck.save()
-
-    def _restore(self) -> None:
-        s, ck = self.s, self.ckpt
-        self.sim = KASimulation(ka_types(s.n_particles), np.array(ck.meta["box"]), dt=s.dt)
-        if "x0" in ck.arrays and ck.meta["stage"] == "iso":
-            self.sim.set_positions(ck.arrays["x0"], ck.arrays["v0"])
-        else:
-            self.sim.set_positions(ck.arrays["x"], ck.arrays["v"])
 
     def current_tau(self) -> float:
         # the first segment follows the melt (aging): never trust it once others exist
@@ -357,58 +257,18 @@ class Job:
         sim.set_positions(x0, v0)
 
         md_prop = disp_sum / s.n_runs
-        types = sim.types.astype(np.int8)
-        path = Path(f"{stem}.npz")
-        write_npz(
-            path,
-            types=types,
-            initial_positions=x0,
-            initial_positions_inherent=x_is,
-            md_prop=md_prop.astype(np.float32),
+        return self._write_configuration(
+            index,
+            stem,
             times=times,
-            time_indices=np.arange(times.size),
-            box=np.asarray(ck.meta["box"], dtype=np.float64),
-            temperature=np.float64(s.T),
+            x0=x0,
+            x_is=x_is,
+            md_prop=md_prop,
             epot=epot,
-            epot_inherent=epot_is,
+            epot_is=epot_is,
+            thermo=thermo,
+            n_iter=n_iter,
         )
-        from interplay.glass.lammps_ka import lammps_version  # noqa: PLC0415
-
-        taus = [t for t in ck.meta["taus"][1:] if np.isfinite(t)]
-        meta = {
-            "format_version": FORMAT_VERSION,
-            "model": "Kob-Andersen 80:20 LJ, eps AA/AB/BB 1/1.5/0.5, sigma 1/0.8/0.88, "
-            "cutoff 2.5 sigma, shifted",
-            "temperature": s.T,
-            "density": s.density,
-            "n_particles": s.n_particles,
-            "index": index,
-            "job": s.job,
-            "seed": s.seed,
-            "init_seed": derived_seed(s.seed, s.tag, s.job, "init"),
-            "iso_seeds": [derived_seed(s.seed, s.tag, index, "iso", r) for r in range(s.n_runs)],
-            "n_runs": s.n_runs,
-            "dt": s.dt,
-            "times": times.tolist(),
-            "tau_alpha": float(np.mean(taus[-max(3, len(taus) // 2) :])),
-            "tau_alpha_segments": ck.meta["taus"],
-            "tau_alpha_k": K_PEAK,
-            "equilibration_time": ck.meta["equil_time"],
-            "equilibration_tau": ck.meta["equil_time"] / ck.meta["tau_equil"],
-            "thermostat": f"Nose-Hoover NVT, Tdamp={s.thermostat_damp}",
-            "pe_per_particle": float(epot.mean()),
-            "pe_inherent_per_particle": float(epot_is.mean()),
-            "pressure": thermo.pressure,
-            "kinetic_temperature": thermo.temperature,
-            "fire_iterations": n_iter,
-            "lammps_version": lammps_version(),
-            "wall_time_s": self._wall_before + (time.perf_counter() - self._t_start),
-            "md_steps_job": self._steps_before + self.md_steps,
-            "settings": {k: v for k, v in asdict(s).items() if k != "tau_alpha_ref"},
-        }
-        write_json(Path(f"{stem}.json"), meta)
-        log.info("wrote %s (tau_alpha=%.3f)", path, meta["tau_alpha"])
-        return path
 
     def run(self) -> list[Path]:
         """Run (or resume) the job; returns the configuration files written by this call."""
@@ -432,19 +292,6 @@ class Job:
             return self._produce()
         finally:
             self.sim.close()
-
-
-def settings_from_cfg(cfg: Any) -> SimulationSettings:
-    from omegaconf import OmegaConf  # noqa: PLC0415
-
-    raw = OmegaConf.to_container(cfg, resolve=True)
-    raw = {k: v for k, v in raw.items() if k != "hydra"}
-    allowed = set(SimulationSettings.__dataclass_fields__)
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise ConfigError(f"unknown simulate settings {unknown}; allowed: {sorted(allowed)}")
-    raw["tau_alpha_ref"] = {str(k): float(v) for k, v in (raw.get("tau_alpha_ref") or {}).items()}
-    return SimulationSettings(**raw)
 
 
 def main() -> None:  # pragma: no cover - thin Hydra wrapper
