@@ -5,10 +5,11 @@ channel) pieces of that order to the output channels.
 initialisation and function) with a faster forward: e3nn's generated code slices the input
 once per path (34 paths per layer at ``l_max`` = 3), and autograd then gives every slice a
 zero-filled gradient the size of the whole input, summed path by path -- on a 4096-particle
-configuration 2 x 34 passes over a 21 MB tensor per layer and step, ~16 % of the self-CPU time of a training step
-of the paper model on CPU. Here the input is gathered once into ``[l_O][m][path, channel]``
-order and each output order is one GEMM ``(N * (2 l_O + 1), sum of mul_in) @ (sum of mul_in,
-mul_out)``, with the paths' weight blocks stacked (each scaled by e3nn's path weight).
+configuration 2 x 34 passes over a 21 MB tensor per layer and step, ~16 % of the self-CPU
+time of a training step of the paper model on CPU. Here the input is gathered once into
+``[l_O][m][path, channel]`` order and each output order is one GEMM ``(N * (2 l_O + 1), sum
+of mul_in) @ (sum of mul_in, mul_out)``, with the paths' weight blocks stacked (each scaled by
+e3nn's path weight).
 """
 
 from __future__ import annotations
