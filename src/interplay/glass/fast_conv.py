@@ -359,10 +359,9 @@ class FastKernel(TensorProductKernel):
         self._consts: dict[tuple, Consts] = {}
         # e3nn's path weights (same values as E3nnKernel.path_weights)
         self.path_weights = [math.sqrt(2 * t.l_out + 1) for t in self.triplets]
-        # radial weights per piece in [channel][triplet] order: the expansion to the message
-        # layout is then one row copy + one GEMM per chunk instead of a column gather, and the
-        # weight gradient is written in whole rows (SE3Conv folds this order into its filter
-        # network's last layer: free)
+        # radial weights as one contiguous [channel][triplet] block per piece: a chunk's
+        # weights are a view expanded by one GEMM, and their gradient is one GEMM written in
+        # place (SE3Conv folds order and split into its filter network's last layer: free)
         self.weight_order = torch.cat([p.wct_index for p in self.pieces])
         self.weight_split = [p.mul * p.n_trip for p in self.pieces]  # one block per piece
 
@@ -373,8 +372,8 @@ class FastKernel(TensorProductKernel):
         return self._consts[key]
 
     def forward(self, h, sh, weight, edge_src, edge_dst, num_nodes):
-        if isinstance(weight, torch.Tensor):  # (E, weight_numel) in weight_order: split
-            weight = tuple(w.contiguous() for w in weight.split(self.weight_split, dim=-1))
+        if isinstance(weight, torch.Tensor):  # (E, weight_numel) in weight_order
+            weight = self.split_weights(weight)
         if edge_src.numel() == 0:
             zero = h.sum() + sum(w.sum() for w in weight)
             return h.new_zeros(num_nodes, self.irreps_mid.dim) + 0 * zero

@@ -70,7 +70,7 @@ class Piece:
     blocks: list[LFBlock]
     w_start: int  # first radial-weight column of the piece (layout [triplet][channel])
     n_trip: int
-    w_index: torch.Tensor  # (C * K,) kernel-layout weight column of internal column c * K + k
+    w_index: torch.Tensor  # (C * K,) column of the piece's weight block for internal c * K + k
     wct_index: torch.Tensor  # (C * n_trip,) [triplet][channel] columns in [channel][triplet] order
     mid_index: torch.Tensor  # (C * K,) e3nn output column of internal column c * K + k
     reduce: torch.Tensor | None  # (n_trip, K) 0/1: triplet of every k (None: use index_add)
@@ -97,9 +97,9 @@ def build_pieces(irreps_in: o3.Irreps, l_max: int, triplets, weight_numel: int) 
         t_next += n_trip
         k_of = [(j, m) for j, i in enumerate(trips) for m in range(2 * triplets[i].l_out + 1)]
         k_total, a_dim = len(k_of), ir.dim
-        # the kernel reads its radial weights per piece in [channel][triplet] order (its
-        # weight_order): internal message column c * K + k takes weight column w_index
-        w_index = [w_start + c * n_trip + j for c in range(mul) for j, _ in k_of]
+        # the kernel reads the piece's radial weights as its own [channel][triplet] block (its
+        # weight_order / weight_split): internal message column c * K + k takes column w_index
+        w_index = [c * n_trip + j for c in range(mul) for j, _ in k_of]
         mid_index = [
             mid_start[trips[j]] + c * (2 * triplets[trips[j]].l_out + 1) + m
             for c in range(mul)
@@ -170,8 +170,7 @@ class Consts:
             for p in pieces
         ]
         self.blocks = [[conv(b.matrix) for b in p.blocks] for p in pieces]
-        # columns of the piece's own (E, C * n_trip) weight block
-        self.w_index = [(p.w_index - p.w_start).to(device) for p in pieces]
+        self.w_index = [p.w_index.to(device) for p in pieces]
         self.reduce = [None if p.reduce is None else conv(p.reduce) for p in pieces]
         self.reduce_t = [None if r is None else r.T.contiguous() for r in self.reduce]
         self.mid_index = [p.mid_index.to(device) for p in pieces]

@@ -153,6 +153,11 @@ class TensorProductKernel(nn.Module):
         """Radial weights in ``[triplet][channel]`` layout -> the layout :meth:`forward` reads."""
         if self.weight_order is not None:
             weight = weight.index_select(-1, self.weight_order)
+        return self.split_weights(weight)
+
+    def split_weights(self, weight: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        """(E, weight_numel) already in :attr:`weight_order` -> the contiguous blocks of
+        :attr:`weight_split` (unchanged when the kernel reads one tensor)."""
         if self.weight_split is None:
             return weight
         return tuple(w.contiguous() for w in weight.split(self.weight_split, dim=-1))
@@ -240,7 +245,7 @@ class SE3Conv(nn.Module):
         """``h_in`` (N, irreps_in.dim) holds the re-fed scalars; returns (N, irreps_out.dim)."""
         kernel = self.kernel
         weight = self.radial(radial_basis, kernel.weight_order, kernel.weight_split)  # eq. 2.67
-        mid = self.kernel(h_in, sh, weight, edge_src, edge_dst, h_in.shape[0])  # eq. 2.64
+        mid = kernel(h_in, sh, weight, edge_src, edge_dst, h_in.shape[0])  # eq. 2.64
         return self.mixing(mid)  # eq. 2.65
 
 

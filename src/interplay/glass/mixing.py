@@ -35,26 +35,25 @@ class ChannelMixing(o3.Linear):
             offset += ins.path_shape[0] * ins.path_shape[1]
         for i_out, (mul_out, ir_out) in enumerate(self.irreps_out):
             d = ir_out.dim
-            paths = []
-            for ins, w_off in paths_of[i_out]:
-                mul_in = self.irreps_in[ins.i_in].mul
-                paths.append((w_off, mul_in, ins.path_weight))
-            # input columns in [m][path][channel] order: x_l (N * d, sum mul_in) is then a view
+            ins_of = [(ins, w_off, self.irreps_in[ins.i_in].mul) for ins, w_off in paths_of[i_out]]
+            # input columns in [m][path][channel] order: the group's block reshapes to
+            # x_l (N * d, sum of mul_in)
             for m in range(d):
-                for ins, _ in paths_of[i_out]:
-                    mul_in = self.irreps_in[ins.i_in].mul
+                for ins, _, mul_in in ins_of:
                     cols += [starts[ins.i_in] + u * d + m for u in range(mul_in)]
+            paths = [(w_off, mul_in, ins.path_weight) for ins, w_off, mul_in in ins_of]
             self._groups.append((mul_out, d, paths))
+        # widths of the groups' column blocks in the gathered input
+        self._sizes = [d * sum(mul_in for _, mul_in, _ in paths) for _, d, paths in self._groups]
         self.register_buffer("_cols", torch.tensor(cols, dtype=torch.long), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         lead = x.shape[:-1]
         x = x.reshape(-1, self.irreps_in.dim)
         n = x.shape[0]
-        parts = x.index_select(1, self._cols)
-        sizes = [d * sum(mul_in for _, mul_in, _ in paths) for _, d, paths in self._groups]
+        parts = x.index_select(1, self._cols).split(self._sizes, dim=1)
         blocks = []
-        for (mul_out, d, paths), part in zip(self._groups, parts.split(sizes, dim=1), strict=True):
+        for (mul_out, d, paths), part in zip(self._groups, parts, strict=True):
             if not paths:
                 blocks.append(x.new_zeros(n, mul_out * d))
                 continue
