@@ -10,7 +10,7 @@ python softness.py experiment=softness_toy_rfe
 import hydra
 from omegaconf import DictConfig
 
-from interplay.glass.softness_toy_run import run
+from interplay.softness_toy import run
 
 
 @hydra.main(config_path="conf", config_name="softness", version_base="1.3")

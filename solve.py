@@ -8,7 +8,7 @@ python solve.py experiment=replica_vs_montecarlo
 import hydra
 from omegaconf import DictConfig
 
-from interplay.imbalance.replica_run import run
+from interplay.imbalance.solve import run
 
 
 @hydra.main(config_path="conf", config_name="solve", version_base="1.3")

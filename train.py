@@ -12,7 +12,7 @@ Everything lives in ``conf/``; this file only hands the composed config to the p
 import hydra
 from omegaconf import DictConfig
 
-from interplay.training import run
+from interplay.runs import train_and_test as run
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")

@@ -8,7 +8,7 @@ Layer = the kernel of ``SE3Conv`` (eq. 2.64: gather, channel-wise CG product wit
 radial weights, scatter-sum onto the centres) for a hidden layer (input: 3 re-fed scalars +
 ``channels`` x l <= l_max), with gradients for the node features and the radial weights (what
 training needs; the spherical harmonics need none). Graph: random positions at number density
-1.2 in a periodic box, minimum-image neighbour list of ``interplay.glass.graph`` at d_c = 2
+1.2 in a periodic box, minimum-image neighbour list of ``interplay.glass.data._graph`` at d_c = 2
 (~40 neighbours per particle); same graph and inputs for both kernels.
 
 Every (case, kernel) runs in its own subprocess: a time limit (``--limit``, the case is
@@ -50,8 +50,8 @@ def _inputs(n: int, channels: int, l_max: int, device, seed: int = 0):
     import torch
     from e3nn import o3
 
-    from interplay.glass.graph import periodic_neighbor_list
-    from interplay.glass.layers import conv_input_irreps, sh_irreps
+    from interplay.glass.data import periodic_neighbor_list
+    from interplay.glass.nn import conv_input_irreps, sh_irreps
 
     rng = np.random.default_rng(seed)
     box = (n / 1.2) ** (1 / 3)
@@ -71,8 +71,8 @@ def worker(
     """One (case, kernel) measurement; runs in a subprocess, prints one JSON line."""
     import torch
 
-    import interplay.glass.fast_conv  # noqa: F401  (registers conv_impl=fast)
-    from interplay.glass.layers import CONV_IMPLS
+    import interplay.glass.nn.kernels._fast  # noqa: F401  (registers conv_impl=fast)
+    from interplay.glass.nn import CONV_IMPLS
 
     dev = torch.device(device)
     irreps_in, h, sh, edge_index = _inputs(n, channels, l_max, dev)

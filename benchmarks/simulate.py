@@ -2,7 +2,7 @@
 
     PYTHONPATH=src python benchmarks/simulate.py [--n 1000] [--runs 8] [--repeats 3]
 
-Pipeline = the iso-configurational stage of ``interplay.glass.simulate.Job`` for one
+Pipeline = the iso-configurational stage of ``interplay.glass.simulation._pipeline.Job`` for one
 configuration (``n_runs`` NVE runs from fresh Maxwell-Boltzmann velocities, stopped at the 10
 log-spaced grid times to record |dr|, a checkpoint written after every run). Raw = one LAMMPS
 ``run`` of the same total number of NVE steps on the same configuration in the same process.
@@ -23,8 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from interplay.glass.lammps_ka import KASimulation, box_length, ka_types  # noqa: E402
-from interplay.glass.simulate import Job, SimulationSettings  # noqa: E402
+from interplay.glass.simulation import Job, KASimulation, SimulationSettings, box_length, ka_types  # noqa: E402  # noqa: E402
 
 
 def main() -> None:

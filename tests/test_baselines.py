@@ -13,17 +13,21 @@ from conftest import compose_config
 from scipy.spatial.transform import Rotation
 from torch_geometric.data import Batch, Data
 
-from interplay.glass.bapst_gnn import BapstGNN, BapstGNNModule
-from interplay.glass.baselines import DescriptorRidgeModule, SoftnessSVMModule, ridge_fit
-from interplay.glass.descriptors import (
+from interplay.glass.data import periodic_neighbor_list
+from interplay.glass.models import (
+    DescriptorRidgeModule,
+    PropensityBase,
+    PropensityModule,
+    SoftnessSVMModule,
+    ridge_fit,
+)
+from interplay.glass.models._bapst import BapstGNN, BapstGNNModule
+from interplay.glass.nn import (
     DescriptorCache,
     DescriptorSpec,
     compute_descriptors,
     real_spherical_harmonics_upto,
 )
-from interplay.glass.graph import periodic_neighbor_list
-from interplay.glass.lit_base import PropensityBase
-from interplay.glass.lit_propensity import PropensityModule
 
 SMALL_SPEC = DescriptorSpec(
     radial_centers=(0.9, 1.2, 1.6), radial_width=0.15, angular_centers=(1.0, 1.5),
@@ -259,7 +263,7 @@ TINY = [
     ids=["bapst_gnn", "descriptor_ridge", "softness_svm", "se3gnn_invariant", "se3gnn_lmax0"],
 )  # fmt: skip
 def test_train_py_end_to_end(tmp_path, overrides):
-    from interplay.training import run
+    from interplay.runs import train_and_test as run
 
     cfg = compose_config([*TINY, *overrides], output_dir=tmp_path)
     run(cfg)
@@ -275,7 +279,7 @@ def test_train_py_end_to_end(tmp_path, overrides):
 
 
 def test_compare_quick_writes_table(tmp_path):
-    from interplay.glass.compare import main
+    from interplay.glass.analysis._compare import main
 
     rows = main(["--quick", "--models", "descriptor_ridge", "se3gnn_invariant",
                  "--out", str(tmp_path)])  # fmt: skip

@@ -9,11 +9,11 @@ import pytest
 from conftest import compose_config
 from hydra.utils import instantiate
 
-from interplay.imbalance import cifar
-from interplay.imbalance.images import CIFAR10AnomalyDataModule
-from interplay.imbalance.vision_models import torchvision_available
-from interplay.training import run
-from interplay.utils.errors import ConfigError, DataError
+from interplay.core import ConfigError, DataError
+from interplay.imbalance.data import CIFAR10AnomalyDataModule
+from interplay.imbalance.data import _cifar as cifar
+from interplay.imbalance.models import torchvision_available
+from interplay.runs import train_and_test as run
 
 PER_CLASS_PER_BATCH = 4  # 5 batches -> 20 training images per class, 200 in all
 TEST_PER_CLASS = 10

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from conftest import run_script
 
-from interplay.collect import collect
+from interplay.runs import collect
 
 TINY = [
     "data=teacher_student",

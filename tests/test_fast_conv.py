@@ -1,4 +1,4 @@
-"""conv_impl=fast (interplay.glass.fast_conv) computes the function of the e3nn reference kernel:
+"""conv_impl=fast (interplay.glass.nn.kernels) computes the function of the e3nn reference kernel:
 outputs and gradients (node features, spherical harmonics, radial weights) at l_max 0-4, the
 chunked / multi-threaded paths, rotation equivariance, the whole SE3GNN, checkpoints."""
 
@@ -9,15 +9,15 @@ import pytest
 import torch
 from e3nn import o3
 
-from interplay.glass.fast_conv import FastKernel
-from interplay.glass.graph import periodic_neighbor_list
-from interplay.glass.layers import (
+from interplay.glass.data import periodic_neighbor_list
+from interplay.glass.nn import (
     CONV_IMPLS,
     E3nnKernel,
     conv_input_irreps,
     make_kernel,
     sh_irreps,
 )
+from interplay.glass.nn.kernels import FastKernel
 
 
 @pytest.fixture(autouse=True)
@@ -129,7 +129,7 @@ def test_rotation_equivariance():
 
 
 def test_filter_cache_is_shared_and_never_stale(monkeypatch):
-    import interplay.glass.fast_conv_sched as sched
+    import interplay.glass.nn.kernels._fast_sched as sched
 
     monkeypatch.setenv("INTERPLAY_FAST_CONV_CACHE_MB", "64")  # off by default on CPU
     l_max = 2
@@ -174,7 +174,7 @@ def test_no_edges_gives_zeros_and_gradients():
 def test_se3gnn_fast_equals_e3nn_and_loads_its_checkpoint():
     from torch_geometric.data import Data
 
-    from interplay.glass.se3gnn import SE3GNN
+    from interplay.glass.nn import SE3GNN
 
     edge_index, edge_vec = ka_graph(40, seed=11)
     types = torch.from_numpy(np.random.default_rng(0).random(40) < 0.2).long()

@@ -8,15 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from interplay.glass.datamodule import (
+from interplay.core import ConfigError, DataError, write_npz
+from interplay.glass.data import (
     BapstDataModule,
     GlassBenchDataModule,
     KA3DDataModule,
     ShibaDataModule,
     split_counts,
 )
-from interplay.utils.atomic import write_npz
-from interplay.utils.errors import ConfigError, DataError
 
 REPO = Path(__file__).resolve().parents[1]
 BOTAN = REPO.parent / "shared" / "data" / "botan_T0.44"
@@ -33,7 +32,7 @@ def test_thesis_split_proportions():
 @pytest.mark.parametrize(
     ("cls", "source"),
     [
-        (KA3DDataModule, "interplay.glass.simulate"),
+        (KA3DDataModule, "interplay.glass.simulation._pipeline"),
         (ShibaDataModule, "Shiba et al. 2023 BOTAN"),
         (BapstDataModule, "Bapst et al. 2020 DeepMind"),
         (GlassBenchDataModule, "Jung et al. roadmap"),

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from interplay.glass.graph import brute_force_neighbor_list, build_graph, periodic_neighbor_list
-from interplay.utils.errors import ConfigError
+from interplay.core import ConfigError
+from interplay.glass.data import brute_force_neighbor_list, build_graph, periodic_neighbor_list
 
 BOTAN = Path(__file__).resolve().parents[2] / "shared" / "data" / "botan_T0.44"
 
@@ -63,7 +63,7 @@ def test_cutoff_larger_than_half_box_is_an_error():
 
 @pytest.mark.skipif(not BOTAN.is_dir(), reason="shared BOTAN sample missing")
 def test_real_configuration_and_graph_format():
-    from interplay.glass.io import load
+    from interplay.glass.data import load
 
     c = load(BOTAN / "test" / "isoconfig_N4096T0.44_402_tc07.npz")
     ei, ev = periodic_neighbor_list(c.positions, c.box, 2.0)

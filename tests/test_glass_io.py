@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from interplay.glass import io as gio
-from interplay.utils.atomic import write_npz
-from interplay.utils.errors import DataError
+from interplay.core import DataError, write_npz
+from interplay.glass import data as gio
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"

@@ -11,12 +11,17 @@ import torch
 from conftest import compose_config, run_script
 from hydra.utils import instantiate
 
-from interplay.collect import collect
-from interplay.imbalance.classifiers import MLPClassifier, ResNetProbe
-from interplay.imbalance.images import DigitsAnomalyDataModule
-from interplay.imbalance.vision_models import ResNet, build_resnet, frozen_backbone
-from interplay.training import run
-from interplay.utils.errors import ConfigError
+from interplay.core import ConfigError
+from interplay.imbalance.data import DigitsAnomalyDataModule
+from interplay.imbalance.models import (
+    MLPClassifier,
+    ResNet,
+    ResNetProbe,
+    build_resnet,
+    frozen_backbone,
+)
+from interplay.runs import collect
+from interplay.runs import train_and_test as run
 
 QUICK = [
     "data=ad_digits",
@@ -212,7 +217,7 @@ def test_digits_experiment_and_collection(tmp_path):
         ],
         env={"OMP_NUM_THREADS": "1"},
     )
-    collect(sweep)  # what `python -m interplay.collect <sweep>` runs
+    collect(sweep)  # what `interplay-collect <sweep>` runs
     table = list(csv.DictReader((sweep / "summary" / "summary.csv").open()))
     assert [float(r["data.rho_train"]) for r in table] == [0.1, 0.5]
     assert all(int(r["n"]) == 3 for r in table)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from interplay.imbalance.metrics import classification_metrics, roc_auc
+from interplay.imbalance.models import classification_metrics, roc_auc
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

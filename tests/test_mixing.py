@@ -7,8 +7,7 @@ import pytest
 import torch
 from e3nn import o3
 
-from interplay.glass.layers import hidden_irreps, triplets
-from interplay.glass.mixing import ChannelMixing
+from interplay.glass.nn import ChannelMixing, hidden_irreps, triplets
 
 
 def mid_irreps(channels: int, l_max: int) -> o3.Irreps:

@@ -1,4 +1,4 @@
-"""Finite-N Monte Carlo of the Gibbs measure (interplay.imbalance.montecarlo)."""
+"""Finite-N Monte Carlo of the Gibbs measure (interplay.imbalance.montecarlo._gibbs)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ import numpy as np
 import pytest
 import torch
 
-from interplay.imbalance.montecarlo import MCConfig, _draw_data, run_gibbs_mc, summarize_draws
-from interplay.imbalance.replica import ControlParams
-from interplay.imbalance.replica_sweep import solve_from
-from interplay.imbalance.replica_vs_montecarlo import compare_point
-from interplay.utils.errors import ConfigError
+from interplay.core import ConfigError
+from interplay.imbalance.montecarlo._comparison import compare_point
+from interplay.imbalance.montecarlo._gibbs import (
+    MCConfig,
+    _draw_data,
+    run_gibbs_mc,
+    summarize_draws,
+)
+from interplay.imbalance.theory import ControlParams, solve_from
 
 
 def _direct_gibbs_averages(cfg: MCConfig, n_samples: int, seed: int = 0) -> dict:

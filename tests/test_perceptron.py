@@ -7,10 +7,10 @@ import pytest
 import torch
 from conftest import compose_config
 
-from interplay.imbalance.perceptron import SphericalPerceptron
-from interplay.imbalance.teacher_student import TeacherStudentDataModule
-from interplay.training import run
-from interplay.utils.errors import ConfigError
+from interplay.core import ConfigError
+from interplay.imbalance.data import TeacherStudentDataModule
+from interplay.imbalance.models import SphericalPerceptron
+from interplay.runs import train_and_test as run
 
 
 def test_closed_form_gradients_are_each_students_own_autograd_gradient():

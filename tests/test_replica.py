@@ -1,4 +1,4 @@
-"""Replica theory of the imbalanced teacher-student perceptron (interplay.imbalance.replica*)."""
+"""Replica theory of the imbalanced teacher-student perceptron (interplay.imbalance.theory)."""
 
 from __future__ import annotations
 
@@ -13,19 +13,22 @@ from scipy.optimize import brentq
 from scipy.special import log_ndtr, ndtr
 from scipy.stats import multivariate_normal
 
-from interplay.imbalance.regimes import intrinsic_imbalance
-from interplay.imbalance.replica import ControlParams, RSFreeEnergy, solve_saddle_point
-from interplay.imbalance.replica_integrals import bvn_cdf, gauss_average_nodes
-from interplay.imbalance.replica_metrics import generalization_metrics
-from interplay.imbalance.replica_run import run
-from interplay.imbalance.replica_sweep import (
+from interplay.core import ConfigError
+from interplay.imbalance.data import intrinsic_imbalance
+from interplay.imbalance.solve import run
+from interplay.imbalance.theory import (
+    ControlParams,
     CurveSolver,
+    RSFreeEnergy,
+    bvn_cdf,
     curve_argmax,
     curve_root,
+    gauss_average_nodes,
+    generalization_metrics,
     solve_from,
     solve_grid,
+    solve_saddle_point,
 )
-from interplay.utils.errors import ConfigError
 
 # ---------------------------------------------------------------------------------------------
 # Integrals: the reduction to one dimension, the gradient, accuracy as R -> 1

@@ -11,21 +11,24 @@ import torch
 from e3nn import o3
 from torch_geometric.data import Data
 
-from interplay.glass.layers import (
+from interplay.core import ConfigError
+from interplay.glass.nn import (
     CONV_IMPLS,
+    SE3GNN,
+    BesselBasis,
     E3nnKernel,
+    RadialMLP,
     SE3Conv,
     conv_input_irreps,
+    format_breakdown,
     hidden_irreps,
     invariant_features,
     make_kernel,
+    parameter_breakdown,
     register_conv_impl,
     sh_irreps,
     triplets,
 )
-from interplay.glass.radial import BesselBasis, RadialMLP
-from interplay.glass.se3gnn import SE3GNN, format_breakdown, parameter_breakdown
-from interplay.utils.errors import ConfigError
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -174,7 +177,7 @@ def test_kernel_contract_and_registry():
 
 
 def test_fast_kernel_is_found_by_name_and_matches_reference():
-    pytest.importorskip("interplay.glass.fast_conv")
+    pytest.importorskip("interplay.glass.nn.kernels._fast")
     torch.manual_seed(0)
     pos, box, types = random_config(n=24)
     g = periodic_graph(pos, box, types)

@@ -12,8 +12,8 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 
-from interplay.glass.lit_propensity import PropensityModule
-from interplay.glass.transfer import collect, refit_decoders, run_transfer
+from interplay.glass.analysis import collect, refit_decoders, run_transfer
+from interplay.glass.models import PropensityModule
 
 
 @pytest.fixture(autouse=True, scope="module")

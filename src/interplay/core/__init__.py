@@ -1,0 +1,32 @@
+"""Foundations shared by every part of interplay: errors, range checks, atomic writes, run
+directories, configuration helpers and the one plotting style.
+
+Light on purpose: nothing imported here loads torch, Lightning or Hydra, so every layer (down
+to :mod:`interplay.glass.nn`) may depend on it. Hydra-aware helpers (run directories, finding
+``conf/``) live in :mod:`interplay.core.config`, imported explicitly by the entry points.
+"""
+
+from interplay.core._atomic import atomic_open, write_csv, write_json, write_npz
+from interplay.core._errors import ConfigError, ConvergenceError, DataError
+from interplay.core._validation import (
+    check_choice,
+    check_finite,
+    check_int_at_least,
+    check_open_unit,
+    check_positive,
+)
+
+__all__ = [
+    "ConfigError",
+    "ConvergenceError",
+    "DataError",
+    "atomic_open",
+    "check_choice",
+    "check_finite",
+    "check_int_at_least",
+    "check_open_unit",
+    "check_positive",
+    "write_csv",
+    "write_json",
+    "write_npz",
+]

@@ -1,0 +1,307 @@
+"""Comparison table of the propensity models on the same data, metrics and budget.
+
+``interplay-compare`` trains every model through the real ``train.py`` code path
+(``conf/train.yaml`` composed with overrides, then :func:`interplay.runs.train_and_test`, one
+run directory per model and dataset) and writes ``comparison.md`` (markdown tables: model,
+Pearson of A particles per timescale -- mean over test configurations --, parameter count,
+training time, epochs, wall time) and ``comparison.json`` into the output directory.
+
+Models (``--models``): ``se3gnn_small``, ``se3gnn_invariant`` (se3gnn_small with l_max = 0),
+``bapst_gnn``, ``descriptor_ridge``, ``softness_svm``. Datasets (``--datasets``): ``ka3d`` (the
+embedded simulated data at the default T of conf/data/ka3d.yaml) and ``botan`` (Shiba et al.
+T = 0.44 sample, ``--botan-root``, settings of conf/experiment/shiba_T044.yaml).
+
+CPU budget knobs: ``--epochs`` / ``--minutes`` per gradient-trained model and dataset
+(``ka3d:12`` style or one number for all); the closed-form models always use one pass over
+the training set. ``--quick`` is a seconds-long smoke run (few configurations, one epoch).
+
+Examples::
+
+    interplay-compare                                # the full table (~21 min)
+    interplay-compare --datasets ka3d --models descriptor_ridge bapst_gnn
+    interplay-compare --quick --out /tmp/cmp         # smoke test
+    interplay-compare --set trainer=gpu --minutes 30 # a GPU budget
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from interplay.core import ConfigError, atomic_open, write_json
+from interplay.core.config import conf_dir, project_root
+
+log = logging.getLogger(__name__)
+
+ROOT = project_root()
+CONF = conf_dir()
+
+MODELS: dict[str, list[str]] = {
+    "se3gnn_small": ["model=se3gnn_small"],
+    "se3gnn_invariant": ["model=se3gnn_invariant"],  # se3gnn_small with l_max = 0
+    "bapst_gnn": ["model=bapst_gnn"],
+    "descriptor_ridge": ["model=descriptor_ridge"],
+    "softness_svm": ["model=softness_svm"],
+}
+CLOSED_FORM = {"descriptor_ridge", "softness_svm"}
+
+
+@dataclass
+class Dataset:
+    name: str
+    overrides: list[str]
+    epochs: int
+    minutes: float
+    description: str = ""
+
+
+def datasets(botan_root: str) -> dict[str, Dataset]:
+    botan_root = str(Path(botan_root).expanduser().resolve())
+    return {
+        "ka3d": Dataset(
+            "ka3d",
+            ["data=ka3d"],
+            epochs=12,
+            minutes=5.0,
+            description="embedded simulated KA data (data=ka3d, default T), N = 1000",
+        ),
+        "botan": Dataset(
+            "botan",
+            [
+                "data=shiba",
+                f"data.root={botan_root}",
+                "data.T=0.44",
+                "data.n_val=1",
+                "model.g4_r_max=7.0",
+            ],
+            epochs=40,
+            minutes=6.0,
+            description="Shiba et al. (BOTAN) sample, T = 0.44, tc07 ~ tau_alpha, N = 4096",
+        ),
+    }
+
+
+QUICK = [
+    "data.max_configs=4",
+    "trainer.max_epochs=1",
+    "++trainer.limit_train_batches=2",
+    "++trainer.limit_val_batches=1",
+    "model.figures=false",
+]
+
+
+@dataclass
+class Row:
+    model: str
+    dataset: str
+    run_dir: str
+    results: dict = field(default_factory=dict)
+    wall_seconds: float = float("nan")
+    error: str | None = None
+
+
+def compose_train_config(overrides: list[str], output_dir: Path):
+    """``conf/train.yaml`` composed as train.py does, with ``paths.output_dir`` = output_dir."""
+    from hydra import compose, initialize_config_dir  # noqa: PLC0415
+    from hydra.core.global_hydra import GlobalHydra  # noqa: PLC0415
+    from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
+    from omegaconf import open_dict  # noqa: PLC0415
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose("train", overrides=overrides, return_hydra_config=True)
+        HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(output_dir)
+    return cfg
+
+
+def _budget(spec: list[str] | None, name: str, default: float) -> float:
+    """``--epochs 12`` or ``--epochs ka3d:12 botan:40`` -> the value for dataset ``name``."""
+    value = default
+    for item in spec or []:
+        key, sep, val = item.rpartition(":")
+        if not sep or key == name:
+            value = float(val)
+    return value
+
+
+def run_one(model: str, ds: Dataset, out: Path, extra: list[str], threads: int) -> Row:
+    from omegaconf import OmegaConf  # noqa: PLC0415
+
+    from interplay.runs import train_and_test as run  # noqa: PLC0415
+
+    run_dir = out / ds.name / model
+    overrides = [
+        *MODELS[model],
+        *ds.overrides,
+        f"trainer.max_epochs={1 if model in CLOSED_FORM else ds.epochs}",
+        "trainer.enable_progress_bar=false",
+        "trainer.enable_model_summary=false",
+        "callbacks=none",
+        f"num_threads={threads}",
+        f"task_name=compare_{ds.name}_{model}",
+        *([] if os.environ.get("INTERPLAY_ROOT") else [f"paths.root_dir={ROOT}"]),
+        *extra,
+    ]
+    if model not in CLOSED_FORM and ds.minutes > 0 and not any("max_time" in o for o in extra):
+        sec = int(round(60 * ds.minutes))
+        overrides.append(
+            f"++trainer.max_time=00:{sec // 3600:02d}:{sec // 60 % 60:02d}:{sec % 60:02d}"
+        )
+    row = Row(model, ds.name, str(run_dir))
+    start = time.perf_counter()
+    try:
+        cfg = compose_train_config(overrides, run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_open(run_dir / "config.yaml") as handle:
+            handle.write(OmegaConf.to_yaml({k: v for k, v in cfg.items() if k != "hydra"}))
+        log.info("=== %s on %s: %s", model, ds.name, " ".join(overrides))
+        run(cfg)
+        row.results = json.loads((run_dir / "results.json").read_text())
+    except Exception as exc:  # noqa: BLE001 - one failing model must not lose the table
+        log.exception("%s on %s failed", model, ds.name)
+        row.error = f"{type(exc).__name__}: {exc}"
+    row.wall_seconds = time.perf_counter() - start
+    gc.collect()
+    return row
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def markdown_table(rows: list[Row]) -> str:
+    """One table per dataset: model, rho_A per timescale, mean, parameters, times."""
+    parts = []
+    for ds in dict.fromkeys(r.dataset for r in rows):
+        sub = [r for r in rows if r.dataset == ds]
+        times = sorted(
+            {
+                int(k.rsplit("_t", 1)[1])
+                for r in sub
+                for k in r.results
+                if k.startswith("test/pearson_A_t")
+            }
+        )
+        head = ["model", *[f"ρ_A t{t}" for t in times], "mean", "parameters", "train [s]",
+                "epochs", "wall [s]"]  # fmt: skip
+        lines = [f"**{ds}**", "", "| " + " | ".join(head) + " |",
+                 "|---|" + "---:|" * (len(head) - 1)]  # fmt: skip
+        for r in sub:
+            if r.error:
+                msg = " ".join(r.error.split())[:100].replace("|", "/")
+                lines.append(f"| {r.model} | failed: {msg} |")
+                continue
+            rho = [r.results.get(f"test/pearson_A_t{t}") for t in times]
+            finite = [v for v in rho if v is not None and math.isfinite(v)]
+            cells = [
+                r.model,
+                *[_fmt(v) for v in rho],
+                _fmt(sum(finite) / len(finite)) if finite else "–",
+                f"{int(r.results.get('n_parameters', float('nan'))):,}"
+                if "n_parameters" in r.results
+                else "–",
+                _fmt(r.results.get("train_seconds"), 1),
+                str(int(r.results.get("epochs", 0))),
+                _fmt(r.wall_seconds, 1),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def compare(
+    models: list[str],
+    dataset_names: list[str],
+    out: Path,
+    botan_root: str = "../shared/data/botan_T0.44",
+    epochs: list[str] | None = None,
+    minutes: list[str] | None = None,
+    quick: bool = False,
+    extra: list[str] | None = None,
+    threads: int = 1,
+) -> list[Row]:
+    """Train every model on every dataset; write ``comparison.md`` / ``.json`` into ``out``."""
+    unknown = [m for m in models if m not in MODELS]
+    if unknown:
+        raise ConfigError(f"--models {unknown}: unknown; choose from {sorted(MODELS)}")
+    table = datasets(botan_root)
+    unknown = [d for d in dataset_names if d not in table]
+    if unknown:
+        raise ConfigError(f"--datasets {unknown}: unknown; choose from {sorted(table)}")
+    rows = []
+    for name in dataset_names:
+        ds = table[name]
+        ds.epochs = int(_budget(epochs, name, 1 if quick else ds.epochs))
+        ds.minutes = _budget(minutes, name, 0.0 if quick else ds.minutes)
+        for model in models:
+            rows.append(
+                run_one(model, ds, out, [*(QUICK if quick else []), *(extra or [])], threads)
+            )
+            write_outputs(rows, out, table)
+    return rows
+
+
+def write_outputs(rows: list[Row], out: Path, table: dict[str, Dataset]) -> None:
+    header = ["# Propensity models compared (interplay-compare)", ""]
+    for name in dict.fromkeys(r.dataset for r in rows):
+        ds = table[name]
+        header.append(
+            f"* {name}: {ds.description}; gradient models: max {ds.epochs} epochs"
+            + (f", {ds.minutes:g} min" if ds.minutes > 0 else "")
+        )
+    header += [
+        "",
+        "ρ_A: Pearson of A particles per test configuration, averaged over configurations "
+        "(columns: the dataset's own time indices). train [s]: `train_seconds` of results.json "
+        "(fit incl. validation); wall [s]: the whole run (data, fit, test, figures).",
+        "",
+        "",
+    ]
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_open(out / "comparison.md") as handle:
+        handle.write("\n".join(header) + markdown_table(rows))
+    write_json(out / "comparison.json", [r.__dict__ for r in rows])
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
+    p = argparse.ArgumentParser(
+        prog="interplay-compare", description=__doc__.split("\n\n")[0]
+    )
+    p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    p.add_argument("--datasets", nargs="+", default=None, help="ka3d botan (quick: ka3d)")
+    p.add_argument("--botan-root", default="../shared/data/botan_T0.44")
+    p.add_argument(
+        "--epochs", nargs="+", help="max epochs: N or DATASET:N (default ka3d:12 botan:40)"
+    )
+    p.add_argument("--minutes", nargs="+", help="max training minutes per gradient model: "
+                   "M or DATASET:M (default ka3d:5 botan:6; 0 = no limit)")  # fmt: skip
+    p.add_argument("--threads", type=int, default=1, help="torch threads per run (default 1)")
+    p.add_argument("--quick", action="store_true", help="smoke run: 4 configs, 1 epoch")
+    p.add_argument("--out", default=None, help="output dir (default outputs/compare/<time>)")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="extra train.py overrides for every run")  # fmt: skip
+    args = p.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] %(message)s"
+    )
+    out = Path(args.out or ROOT / "outputs" / "compare" / time.strftime("%Y-%m-%d_%H-%M-%S"))
+    names = args.datasets or (["ka3d"] if args.quick else ["ka3d", "botan"])
+    rows = compare(args.models, names, out, args.botan_root, args.epochs, args.minutes,
+                   args.quick, args.set, args.threads)  # fmt: skip
+    print((out / "comparison.md").read_text())
+    return rows
+
+
+if __name__ == "__main__":
+    main()

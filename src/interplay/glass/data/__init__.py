@@ -1,0 +1,44 @@
+"""Glass data: :class:`Configuration`, the dataset formats (:mod:`.formats`), periodic graphs,
+the thesis split and the DataModules that ``conf/data/*.yaml`` name.
+
+    from interplay.glass.data import load, Configuration, build_graph, KA3DDataModule
+"""
+
+from interplay.glass.data._datamodule import (
+    BapstDataModule,
+    GlassBenchDataModule,
+    GlassDataModule,
+    KA3DDataModule,
+    ShibaDataModule,
+)
+from interplay.glass.data._graph import (
+    DEFAULT_CUTOFF,
+    brute_force_neighbor_list,
+    build_graph,
+    periodic_neighbor_list,
+)
+from interplay.glass.data._inherent import add_inherent_structures, ka_energy_numpy, quench
+from interplay.glass.data._io import Configuration, load, load_directory, load_many
+from interplay.glass.data._splits import THESIS_SPLIT, split_counts, split_units
+
+__all__ = [
+    "ka_energy_numpy",
+    "DEFAULT_CUTOFF",
+    "THESIS_SPLIT",
+    "BapstDataModule",
+    "Configuration",
+    "GlassBenchDataModule",
+    "GlassDataModule",
+    "KA3DDataModule",
+    "ShibaDataModule",
+    "add_inherent_structures",
+    "brute_force_neighbor_list",
+    "build_graph",
+    "load",
+    "load_directory",
+    "load_many",
+    "periodic_neighbor_list",
+    "quench",
+    "split_counts",
+    "split_units",
+]

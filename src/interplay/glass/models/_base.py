@@ -1,0 +1,269 @@
+"""Shared LightningModule base of every propensity model (SE(3)-GNN and the baselines).
+
+:class:`PropensityBase` owns everything that does not depend on the architecture, so that all
+models log the same keys and write the same files (docs/se3gnn.md, docs/baselines.md):
+
+* optional per-timescale label standardisation (``target_norm``; buffers ``y_mean``, ``y_std``
+  computed from the training set at the start of fit, stored in the checkpoint);
+* the loss (MSE per timescale over all particles, summed over timescales, thesis §2.4.3) and a
+  gradient ``training_step`` (closed-form models override it);
+* validation (``val/loss``, ``val/pearson_A``, ``val/pearson_A_mean``) and test observables:
+  ``test/pearson_{A,B}`` (first / only timescale), ``test/pearson_{A,B}_t{k}``,
+  ``test/pearson_pooled_{A,B}_t{k}``, ``test/chi4_{true,pred}_t{k}``, ``test/loss``, the
+  ``observables.npz`` and the figures of the run directory;
+* ``extra_results()`` -> ``n_parameters`` (subclasses add their own breakdown).
+
+A subclass implements ``predict_normalized(batch) -> (N, n_timescales)`` (in standardised units
+when ``target_norm``, label units otherwise) and ``configure_optimizers``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from lightning.pytorch import LightningModule
+
+from interplay.core import ConfigError
+from interplay.glass import observables as glass_figures
+from interplay.glass.observables import evaluate_fields
+
+log = logging.getLogger(__name__)
+
+TYPE_NAMES = ("A", "B")
+
+
+def adam_with_halvings(
+    module: torch.nn.Module,
+    lr: float,
+    weight_decay: float,
+    lr_milestones: Sequence[int],
+    lr_gamma: float,
+    betas: Sequence[float] = (0.9, 0.999),
+):
+    """``configure_optimizers`` of the gradient-trained models: Adam on the trainable
+    parameters, the learning rate multiplied by ``lr_gamma`` at each milestone epoch (§2.4.3)."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=lr, betas=tuple(betas), weight_decay=weight_decay)
+    if not lr_milestones:
+        return opt
+    sched = torch.optim.lr_scheduler.MultiStepLR(
+        opt, milestones=sorted(int(m) for m in lr_milestones), gamma=lr_gamma
+    )
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+
+
+class PropensityBase(LightningModule):
+    """Label normalisation, loss, validation / test observables and outputs (see module doc).
+
+    Args:
+        n_timescales, time_indices: outputs per particle and the dataset's own time indices
+            (from the DataModule's ``model_kwargs()``).
+        target_norm: regress per-timescale standardised propensities (training-set mean / std);
+            predictions are mapped back to propensity units.
+        figures: write PNGs (Pearson vs t, chi4 vs t, G4 vs r) at test end.
+        g4_r_max, g4_bins: radial range / resolution of G4 (r_max capped at half the box).
+        output_dir: where figures go (default: the Trainer's ``default_root_dir``).
+    """
+
+    def __init__(
+        self,
+        n_timescales: int = 1,
+        time_indices: Sequence[int] | None = None,
+        target_norm: bool = False,
+        figures: bool = True,
+        g4_r_max: float = 6.0,
+        g4_bins: int = 44,
+        output_dir: str | None = None,
+    ):
+        super().__init__()
+        self.time_indices = [int(t) for t in time_indices] if time_indices else None
+        self.time_indices = self.time_indices or list(range(n_timescales))
+        if len(self.time_indices) != n_timescales:
+            raise ConfigError(
+                f"model.time_indices={self.time_indices} has {len(self.time_indices)} entries "
+                f"but model.n_timescales={n_timescales}."
+            )
+        self.n_timescales = int(n_timescales)
+        self.write_figures = bool(figures)
+        self.g4_r_max = float(g4_r_max)
+        self.g4_bins = int(g4_bins)
+        self.figures_dir = output_dir
+        self.register_buffer("y_mean", torch.zeros(n_timescales))
+        self.register_buffer("y_std", torch.ones(n_timescales))
+        self.register_buffer("y_stats_ready", torch.tensor(not target_norm))
+        self._val: list[tuple[np.ndarray, ...]] = []
+        self._test: list[dict[str, np.ndarray]] = []
+        self.observables: dict[str, np.ndarray] = {}
+
+    # ------------------------------------------------------------------ core
+    def predict_normalized(self, batch) -> torch.Tensor:
+        """(N, n_timescales) in standardised units (``target_norm``) or label units."""
+        raise NotImplementedError
+
+    def forward(self, batch) -> torch.Tensor:
+        """Predicted propensities (N, n_timescales), in the units of the labels."""
+        return self.predict_normalized(batch) * self.y_std + self.y_mean
+
+    def loss_fn(self, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """MSE per timescale over all particles (A and B), summed over timescales (§2.4.3);
+        in standardised units when ``target_norm``."""
+        return ((pred - y) / self.y_std).pow(2).mean(dim=0).sum()
+
+    def on_fit_start(self) -> None:
+        if bool(self.y_stats_ready):
+            return
+        dm = getattr(self.trainer, "datamodule", None)
+        if dm is None:
+            log.warning("target_norm needs a DataModule to compute label statistics: skipped")
+            return
+        ys = torch.cat([b.y for b in dm.train_dataloader()]).to(self.y_mean)
+        self.y_mean.copy_(ys.mean(dim=0))
+        self.y_std.copy_(ys.std(dim=0).clamp_min(1e-8))
+        self.y_stats_ready.fill_(True)
+        log.info("target_norm: mean %s std %s", self.y_mean.tolist(), self.y_std.tolist())
+
+    def training_step(self, batch, batch_idx):
+        loss = self.loss_fn(self(batch), batch.y)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True,
+                 batch_size=batch.num_graphs)  # fmt: skip
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        pred = self(batch)
+        loss = self.loss_fn(pred, batch.y)
+        self.log("val/loss", loss, on_epoch=True, prog_bar=True, batch_size=batch.num_graphs)
+        for g in split_batch(batch, pred):
+            self._val.append((g["pred"], g["y"], g["type"]))
+
+    def on_validation_epoch_end(self) -> None:
+        if not self._val:
+            return
+        preds, ys, types = zip(*self._val, strict=True)
+        self._val.clear()
+        obs = evaluate_fields(preds, ys, types)
+        if "pearson_A" in obs:
+            rho = obs["pearson_A"]
+            self.log("val/pearson_A", float(rho[0]), prog_bar=True)
+            self.log("val/pearson_A_mean", float(np.nanmean(rho)))
+
+    def test_step(self, batch, batch_idx):
+        pred = self(batch)
+        self.log("test/loss", self.loss_fn(pred, batch.y), batch_size=batch.num_graphs)
+        self._test.extend(split_batch(batch, pred))
+
+    def on_test_epoch_end(self) -> None:
+        if not self._test:
+            return
+        graphs, self._test = self._test, []
+        geometry: dict = {}
+        if all("pos" in g for g in graphs):  # G4 needs the initial positions and the box
+            boxes = [g["box"] for g in graphs]
+            r_max = min(self.g4_r_max, 0.5 * min(float(np.min(b)) for b in boxes))
+            geometry = {
+                "positions": [g["pos"] for g in graphs],
+                "boxes": boxes,
+                "r_edges": np.linspace(0.5, r_max, self.g4_bins + 1),
+            }
+        obs = evaluate_fields(
+            [g["pred"] for g in graphs],
+            [g["y"] for g in graphs],
+            [g["type"] for g in graphs],
+            **geometry,
+        )
+        self.observables = obs
+        for name in TYPE_NAMES:
+            if f"pearson_{name}" not in obs:
+                continue
+            self.log(f"test/pearson_{name}", float(obs[f"pearson_{name}"][0]))
+            for k, t in enumerate(self.time_indices):
+                self.log(f"test/pearson_{name}_t{t}", float(obs[f"pearson_{name}"][k]))
+                self.log(
+                    f"test/pearson_pooled_{name}_t{t}", float(obs[f"pearson_pooled_{name}"][k])
+                )
+        if "chi4_true" in obs:
+            for k, t in enumerate(self.time_indices):
+                self.log(f"test/chi4_true_t{t}", float(obs["chi4_true"][k]))
+                self.log(f"test/chi4_pred_t{t}", float(obs["chi4_pred"][k]))
+        table = self.pearson_table(obs)
+        log.info("Test Pearson per timescale (A: mean over configurations):\n%s", table)
+        out_dir = self._output_dir()
+        if out_dir is not None and self.trainer.is_global_zero:
+            self.save_observables(out_dir, obs)
+
+    # ------------------------------------------------------------------ outputs
+    def _times(self) -> list[float] | None:
+        dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        try:
+            times = list(dm.times) if dm is not None else None
+        except Exception:  # noqa: BLE001 - times are only used for axes
+            times = None
+        return times if times and len(times) == len(self.time_indices) else None
+
+    def _output_dir(self) -> Path | None:
+        if self.figures_dir:
+            return Path(self.figures_dir)
+        if self._trainer is not None:
+            return Path(self.trainer.default_root_dir)
+        return None
+
+    def pearson_table(self, obs: dict[str, np.ndarray]) -> str:
+        times = self._times()
+        rows = ["  t_idx        time   rho_A  rho_A_pooled   rho_B"]
+        for k, t in enumerate(self.time_indices):
+            tt = f"{times[k]:11.4g}" if times else " " * 11
+            a = obs.get("pearson_A", [np.nan] * (k + 1))[k]
+            ap = obs.get("pearson_pooled_A", [np.nan] * (k + 1))[k]
+            b = obs.get("pearson_B", [np.nan] * (k + 1))[k]
+            rows.append(f"  {t:5d} {tt} {a:7.3f} {ap:13.3f} {b:7.3f}")
+        return "\n".join(rows)
+
+    def save_observables(self, out_dir: Path, obs: dict[str, np.ndarray]) -> None:
+        """``observables.npz`` + the three PNGs (Pearson vs t, chi4 vs t, G4 vs r)."""
+        from interplay.core import write_npz  # noqa: PLC0415
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        times = self._times()
+        extra = {"time_indices": np.asarray(self.time_indices)}
+        if times:
+            extra["times"] = np.asarray(times)
+        write_npz(out_dir / "observables.npz", **obs, **extra)
+        if not self.write_figures:
+            return
+        glass_figures.plot_pearson_vs_time(obs, out_dir / "pearson_vs_time.png", times)
+        if "chi4_true" in obs:
+            glass_figures.plot_chi4(obs, out_dir / "chi4_vs_time.png", times)
+        if "g4_true" in obs:
+            glass_figures.plot_g4(obs, out_dir / "g4_vs_r.png", self.time_indices)
+
+    def n_parameters(self) -> int:
+        """Trainable parameters (closed-form models override: their fitted coefficients)."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+    def extra_results(self) -> dict[str, float]:
+        return {"n_parameters": float(self.n_parameters())}
+
+
+def split_batch(batch, pred: torch.Tensor) -> list[dict[str, np.ndarray]]:
+    """Per-graph numpy arrays (pred, y, type, pos, box) of a torch_geometric batch."""
+    ptr = batch.ptr.tolist() if hasattr(batch, "ptr") and batch.ptr is not None else [0, len(pred)]
+    pred = pred.detach().float().cpu().numpy()
+    y = batch.y.detach().float().cpu().numpy()
+    types = batch.node_type.detach().cpu().numpy()
+    pos = (
+        batch.pos.detach().float().cpu().numpy()
+        if getattr(batch, "pos", None) is not None
+        else None
+    )
+    box = getattr(batch, "box", None)
+    box = box.detach().float().cpu().numpy().reshape(-1, 3) if box is not None else None
+    out = []
+    for g, (a, b) in enumerate(zip(ptr[:-1], ptr[1:], strict=True)):
+        item = {"pred": pred[a:b], "y": y[a:b], "type": types[a:b]}
+        if pos is not None and box is not None:
+            item["pos"], item["box"] = pos[a:b], box[g]
+        out.append(item)
+    return out

@@ -1,0 +1,58 @@
+"""Torch modules of chapter 2 (no Lightning, no Hydra): the Bessel radial basis and radial
+MLPs (eqs. 2.66-2.67), the channel mixing (eq. 2.65), the SE(3) convolution and its
+tensor-product kernels (:mod:`.kernels`), the SE(3)-GNN (Fig. 2.8) and the structural
+descriptors of the baselines."""
+
+from interplay.glass.nn._descriptors import (
+    DESCRIPTOR_CACHE,
+    DescriptorCache,
+    DescriptorSpec,
+    compute_descriptors,
+    real_spherical_harmonics,
+    real_spherical_harmonics_upto,
+    spec_from_config,
+)
+from interplay.glass.nn._layers import (
+    CONV_IMPLS,
+    E3nnKernel,
+    SE3Conv,
+    TensorProductKernel,
+    conv_input_irreps,
+    hidden_irreps,
+    invariant_features,
+    make_kernel,
+    register_conv_impl,
+    sh_irreps,
+    triplets,
+)
+from interplay.glass.nn._mixing import ChannelMixing
+from interplay.glass.nn._radial import BesselBasis, RadialMLP
+from interplay.glass.nn._se3gnn import SE3GNN, THESIS_COUNTS, format_breakdown, parameter_breakdown
+
+__all__ = [
+    "real_spherical_harmonics_upto",
+    "CONV_IMPLS",
+    "E3nnKernel",
+    "conv_input_irreps",
+    "DESCRIPTOR_CACHE",
+    "SE3GNN",
+    "THESIS_COUNTS",
+    "BesselBasis",
+    "ChannelMixing",
+    "DescriptorCache",
+    "DescriptorSpec",
+    "RadialMLP",
+    "SE3Conv",
+    "TensorProductKernel",
+    "compute_descriptors",
+    "format_breakdown",
+    "hidden_irreps",
+    "invariant_features",
+    "make_kernel",
+    "parameter_breakdown",
+    "real_spherical_harmonics",
+    "register_conv_impl",
+    "sh_irreps",
+    "spec_from_config",
+    "triplets",
+]

@@ -1,0 +1,42 @@
+"""The LAMMPS pipeline that makes KA data (``interplay-simulate``, docs/ka_data.md): the KA
+driver, settings and checkpointed state, F_s(k, t) and τα, and the repair of stored files."""
+
+from interplay.glass.simulation._dynamics import (
+    K_PEAK,
+    log_time_grid,
+    self_intermediate_scattering,
+    tau_alpha,
+)
+from interplay.glass.simulation._lammps import (
+    CUTOFF_FACTOR,
+    DENSITY,
+    EPSILON,
+    SIGMA,
+    KASimulation,
+    box_length,
+    ka_types,
+    wrap_into_box,
+)
+from interplay.glass.simulation._pipeline import Job, iso_run_displacements
+from interplay.glass.simulation._repair import repair_file
+from interplay.glass.simulation._settings import SimulationSettings, settings_from_cfg
+
+__all__ = [
+    "repair_file",
+    "Job",
+    "iso_run_displacements",
+    "CUTOFF_FACTOR",
+    "DENSITY",
+    "EPSILON",
+    "K_PEAK",
+    "SIGMA",
+    "KASimulation",
+    "SimulationSettings",
+    "box_length",
+    "ka_types",
+    "log_time_grid",
+    "self_intermediate_scattering",
+    "settings_from_cfg",
+    "tau_alpha",
+    "wrap_into_box",
+]

@@ -1,0 +1,90 @@
+"""Recompute the propensity of stored configurations whose reference positions left the box.
+
+Pipeline versions before the ``wrap_into_box`` fix stored ``initial_positions`` straight from
+LAMMPS, which only folds atoms into ``[0, L)`` at re-neighbouring: a few particles per
+configuration sat just outside the box. The iso-configurational runs start from the wrapped
+positions, so those particles' |r(t) - r(0)| was measured from a reference one box length
+away (md_prop ~ L). This command re-runs the iso-configurational trajectories of the affected
+files with the *same* seeds, time grid and time step (recorded in each file's metadata) and
+rewrites ``initial_positions`` (wrapped) and ``md_prop`` atomically. The trajectories are the
+same as the original ones, so unaffected particles must come out unchanged: the command checks
+that and reports the largest deviation.
+
+    interplay-repair data/ka3d/T1.0 data/ka3d/T0.9 [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from interplay.core import DataError, write_json, write_npz
+from interplay.glass.simulation._lammps import KASimulation, wrap_into_box
+from interplay.glass.simulation._pipeline import iso_run_displacements
+
+
+def affected_particles(initial_positions: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """Particles whose stored reference position lies outside ``[0, L)``."""
+    return ((initial_positions < 0) | (initial_positions >= box)).any(axis=1)
+
+
+def repair_file(path: str | Path) -> dict:
+    """Recompute ``md_prop`` of one configuration file if it is affected; return a report."""
+    path = Path(path)
+    meta_path = path.with_suffix(".json")
+    if not meta_path.exists():
+        raise DataError(f"{path}: no metadata file {meta_path.name}; cannot recover the seeds.")
+    with np.load(path, allow_pickle=False) as stored:
+        data = {key: stored[key] for key in stored.files}
+    meta = json.loads(meta_path.read_text())
+    box = np.broadcast_to(data["box"], (3,))
+    bad = affected_particles(data["initial_positions"], box)
+    if not bad.any():
+        return {"file": path.name, "affected": 0}
+    start = time.perf_counter()
+    x0 = wrap_into_box(data["initial_positions"], box)
+    dt = float(meta["settings"]["dt"])
+    grid_steps = np.rint(np.asarray(data["times"]) / dt).astype(np.int64)
+    temperature = float(data["temperature"])
+    with KASimulation(data["types"], box, dt=dt) as sim:
+        disp = sum(
+            iso_run_displacements(sim, x0, temperature, int(seed), grid_steps)
+            for seed in meta["iso_seeds"]
+        )
+    md_prop = (disp / len(meta["iso_seeds"])).astype(np.float32)
+    deviation = float(np.abs(md_prop[:, ~bad] - data["md_prop"][:, ~bad]).max())
+    if deviation > 1e-4:
+        raise DataError(
+            f"{path}: recomputed propensity of unaffected particles deviates by {deviation:.2e}"
+            " from the stored one: the trajectories are not reproduced; file left unchanged."
+        )
+    write_npz(path, **{**data, "initial_positions": x0, "md_prop": md_prop})
+    report = {
+        "file": path.name,
+        "affected": int(bad.sum()),
+        "unaffected_max_deviation": deviation,
+        "seconds": time.perf_counter() - start,
+    }
+    meta["propensity_repair"] = {k: v for k, v in report.items() if k != "file"}
+    write_json(meta_path, meta)
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("dirs", nargs="+", help="dataset directories (searched recursively)")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    files = sorted(f for d in args.dirs for f in Path(d).rglob("*.npz") if ".state" not in f.parts)
+    with ProcessPoolExecutor(args.workers) as pool:
+        for report in pool.map(repair_file, files):
+            print(json.dumps(report), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""Data of chapter 1: teacher-student sampling (eqs. 1.32-1.36), imbalance regimes, AD image
+datasets (digits, CIFAR-10) and the DataModules that ``conf/data/*.yaml`` name."""
+
+from interplay.imbalance.data._images import (
+    CIFAR10AnomalyDataModule,
+    DigitsAnomalyDataModule,
+    ImageAnomalyDataModule,
+)
+from interplay.imbalance.data._regimes import NAMED_RHO, intrinsic_imbalance, resolve_rho
+from interplay.imbalance.data._teacher_student import (
+    ReplicaBatches,
+    TeacherStudentDataModule,
+    TestSetStream,
+    balanced_labels,
+    replica_generators,
+    sample_dataset,
+    sample_inputs,
+    sample_teacher,
+    sample_teacher_field,
+)
+
+__all__ = [
+    "NAMED_RHO",
+    "CIFAR10AnomalyDataModule",
+    "DigitsAnomalyDataModule",
+    "ImageAnomalyDataModule",
+    "ReplicaBatches",
+    "TeacherStudentDataModule",
+    "TestSetStream",
+    "balanced_labels",
+    "intrinsic_imbalance",
+    "replica_generators",
+    "resolve_rho",
+    "sample_dataset",
+    "sample_inputs",
+    "sample_teacher",
+    "sample_teacher_field",
+]

@@ -1,0 +1,117 @@
+"""Thesis Figs. 1.7 and 1.8: optima against α and ρ0(b0), and metrics against T.
+
+Part of :mod:`interplay.imbalance.figures._registry` (which dispatches ``figure.name``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from interplay.imbalance.data import intrinsic_imbalance
+from interplay.imbalance.figures._data import (
+    _arr,
+    _metric,
+    _rho_r_star,
+    result_rows_many,
+    solve_curves,
+)
+from interplay.imbalance.figures._plot import COLORS, _plt, _save, overlay
+from interplay.imbalance.solve import axis_values, make_params
+from interplay.imbalance.theory import solve_grid
+
+
+def fig1_7(fc, solver_kw: dict, table, out: Path) -> dict:
+    """Fig. 1.7: ρ(R*) vs α (a), and vs ρ0(b0) at two values of α (b, c)."""
+    plt = _plt()
+    rhos = axis_values("figure.rho_grid", fc.rho_grid)
+    alphas = axis_values("figure.alpha", fc.alpha)
+    by_alpha = solve_curves(
+        {"T": fc.T, "b0": fc.b0, "learn_bias": True}, "alpha", alphas, rhos, solver_kw
+    )
+    star_a = _rho_r_star(by_alpha, rhos, solver_kw)
+    b0s = axis_values("figure.rho0_b0", fc.rho0_b0)
+    panels = [(star_a, alphas, "alpha")]
+    rows = [
+        {"panel": "a", "alpha": a, "b0": fc.b0, "T": fc.T, "rho_R_star": star_a[a]} for a in alphas
+    ]
+    for tag, alpha in zip("bc", fc.rho0_alpha, strict=True):
+        by_b0 = solve_curves(
+            {"alpha": alpha, "T": fc.T, "learn_bias": True}, "b0", b0s, rhos, solver_kw
+        )
+        star_b = _rho_r_star(by_b0, rhos, solver_kw)
+        panels.append((star_b, b0s, alpha))
+        rows += [
+            {
+                "panel": tag,
+                "alpha": alpha,
+                "b0": b,
+                "T": fc.T,
+                "rho0": intrinsic_imbalance(b),
+                "rho_R_star": star_b[b],
+            }
+            for b in b0s
+        ]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    axes[0].plot(alphas, [star_a[a] for a in alphas], "o-", ms=4)
+    axes[0].set_xscale("log")
+    axes[0].axvline(1.0, color="grey", ls="--", lw=1)
+    axes[0].set_xlabel(r"$\alpha$")
+    axes[0].set_title(
+        rf"(a) $b_0={fc.b0:g}$ ($\rho_0={intrinsic_imbalance(fc.b0):.2f}$), "
+        rf"$T={fc.T:g}$",
+        fontsize=10,
+    )
+    for ax, (stars, b_list, alpha), tag in zip(axes[1:], panels[1:], "bc", strict=True):
+        ax.plot([intrinsic_imbalance(b) for b in b_list], [stars[b] for b in b_list], "o-", ms=4)
+        ax.set_xlabel(r"$\rho_0(b_0)$")
+        ax.set_title(rf"({tag}) $\alpha={alpha:g}$, $T={fc.T:g}$", fontsize=10)
+    for ax in axes:
+        ax.axhline(0.5, color="grey", ls="--", lw=1)
+        ax.set_ylabel(r"$\rho(R^*)$")
+        ax.grid(alpha=0.3)
+    data = pd.DataFrame(rows)
+    return _save(fig, out, fc, data, data)
+
+
+def fig1_8(fc, solver_kw: dict, table, out: Path) -> dict:
+    """Fig. 1.8: balanced accuracy (left) and learned bias (right) vs T, several ρ_train."""
+    plt = _plt()
+    temps = axis_values("figure.T", fc.T)
+    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(11, 4.2))
+    rows = []
+    rho_specs = axis_values("figure.rho_train", fc.rho_train)
+    axes = {
+        "alpha": [fc.alpha],
+        "T": temps,
+        "b0": [fc.b0],
+        "rho_train": rho_specs,
+        "learn_bias": [True],
+    }
+    points = solve_grid(axes, solver_kw=solver_kw, make_params=make_params)
+    for k, (color, spec) in enumerate(zip(COLORS, rho_specs, strict=False)):
+        pts = [p for p in points[k :: len(rho_specs)]]
+        rho = pts[0].params.rho_train
+        label = rf"$\rho_{{train}}={rho:.2f}$" + (r" $=\rho_0$" if spec == "intrinsic" else "")
+        a_bal = _metric(pts, "balanced_accuracy", 0.5)
+        ax_a.plot(temps, a_bal, "-", color=color, label=label)
+        ax_b.plot(temps, _arr(pts, "b"), "-", color=color, label=label)
+        for r in result_rows_many(pts):
+            rows.append(r)
+        where = {"data.rho_train": rho, "data.b0": fc.b0}
+        overlay(ax_a, table, fc.overlay_x, "balanced_accuracy", color, where=where, label=None)
+        overlay(ax_b, table, fc.overlay_x, "b", color, where=where, label=None)
+    ax_b.axhline(fc.b0, color="k", ls=":", lw=1, label=rf"$b_0={fc.b0:g}$")
+    ax_b.set_ylim(*fc.b_ylim)
+    for ax, ylab in ((ax_a, r"balanced accuracy $a_{bal}$"), (ax_b, "student bias $b$")):
+        ax.set_xscale("log")
+        ax.set_xlabel("$T$")
+        ax.set_ylabel(ylab)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(
+        rf"$\alpha={fc.alpha:g}$, $b_0={fc.b0:g}$ ($\rho_0={intrinsic_imbalance(fc.b0):.2f}$)",
+        fontsize=10,
+    )
+    return _save(fig, out, fc, pd.DataFrame(rows), None)

@@ -1,0 +1,44 @@
+"""Replica-symmetric theory of the imbalanced teacher-student perceptron (thesis §1.3.2):
+Gaussian integrals, the free energy Φ(q, R, b), the saddle-point solver, the generalisation
+metrics (eqs. 1.110-1.119) and grids / curves with continuation."""
+
+from interplay.imbalance.theory._free_energy import RSFreeEnergy
+from interplay.imbalance.theory._integrals import bvn_cdf, gauss_average_nodes
+from interplay.imbalance.theory._metrics import (
+    TEST_METRICS,
+    generalization_metrics,
+    metrics_from_rates,
+    recall_specificity,
+)
+from interplay.imbalance.theory._saddle import (
+    B0_MAX,
+    ControlParams,
+    SaddlePoint,
+    solve_saddle_point,
+)
+from interplay.imbalance.theory._sweep import (
+    CurveSolver,
+    curve_argmax,
+    curve_root,
+    solve_from,
+    solve_grid,
+)
+
+__all__ = [
+    "RSFreeEnergy",
+    "bvn_cdf",
+    "gauss_average_nodes",
+    "B0_MAX",
+    "TEST_METRICS",
+    "ControlParams",
+    "CurveSolver",
+    "SaddlePoint",
+    "curve_argmax",
+    "curve_root",
+    "generalization_metrics",
+    "metrics_from_rates",
+    "recall_specificity",
+    "solve_from",
+    "solve_grid",
+    "solve_saddle_point",
+]

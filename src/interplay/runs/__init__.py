@@ -1,0 +1,12 @@
+"""What a run does and how runs are gathered, independent of the model family.
+
+* :func:`train_and_test` -- the body of ``train.py``: instantiate the DataModule, the
+  LightningModule and the Trainer from the composed config, fit, test, write ``results.json``.
+* :func:`collect` -- a Hydra multirun directory into one table and one figure per metric
+  (``interplay-collect``).
+"""
+
+from interplay.runs._collect import collect
+from interplay.runs._training import run as train_and_test
+
+__all__ = ["collect", "train_and_test"]

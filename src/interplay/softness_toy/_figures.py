@@ -1,0 +1,97 @@
+"""Figures of the SVM-softness toy model (paper Figs. 1-6), matplotlib Agg, PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from interplay.core import atomic_open  # noqa: E402
+from interplay.softness_toy._model import Inference  # noqa: E402
+
+
+def _save(fig, path: Path, dpi: int) -> None:
+    with atomic_open(path, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot_inference(
+    inf: Inference, path: Path, title: str, mode: str, dpi: int = 120, n_points: int = 2000
+) -> None:
+    """Four panels as Fig. 1 (also Figs. 2, 4): (a) log P vs S per T, (b) log P vs 1/T per S,
+    (c) inferred barrier vs S, (d) inferred vs true barrier with the regression line."""
+    label = "log P/(1-P)" if mode == "logit" else "log P"
+    fig, ax = plt.subplots(1, 4, figsize=(17, 4), layout="constrained")
+    colors = plt.cm.viridis(np.linspace(0, 1, len(inf.temperatures)))
+    for T, row, c in zip(inf.temperatures, inf.log_p, colors):
+        ax[0].plot(inf.s_grid, row, "o-", color=c, ms=3, label=f"T={T:g}")
+    ax[0].set(xlabel="softness S", ylabel=label, title="(a) P(R|S) by logistic regression")
+    ax[0].legend(fontsize=7)
+    inv_t = 1.0 / inf.temperatures
+    s_colors = plt.cm.plasma(np.linspace(0, 0.9, len(inf.s_grid)))
+    for j, c in enumerate(s_colors):
+        ax[1].plot(inv_t, inf.log_p[:, j], "o", color=c, ms=3)
+        ax[1].plot(inv_t, inf.sigma_grid[j] - inf.barrier_grid[j] * inv_t, "-", color=c, lw=0.8)
+    ax[1].set(xlabel="1/T", ylabel=label, title="(b) Arrhenius fits at fixed S")
+    fit = inf.barrier_vs_softness
+    ax[2].plot(inf.s_grid, inf.barrier_grid, "o", label="slope of (b)")
+    ax[2].plot(inf.s_grid, fit["intercept"] + fit["slope"] * inf.s_grid, "-", lw=1)
+    ax[2].set(
+        xlabel="softness S",
+        ylabel="inferred barrier",
+        title=f"(c) dE = {fit['intercept']:.2f} {fit['slope']:+.2f} S",
+    )
+    n = min(n_points, len(inf.test_energy))
+    ax[3].plot(inf.test_energy[:n], inf.inferred_energy[:n], ".", ms=2, alpha=0.4)
+    e = np.linspace(inf.test_energy.min(), inf.test_energy.max(), 2)
+    ef = inf.energy_fit
+    ax[3].plot(e, ef["intercept"] + ef["slope"] * e, "r-", label=f"fit, slope {ef['slope']:.3f}")
+    ax[3].plot(e, e, "k--", lw=0.8, label="y = x")
+    ax[3].set(xlabel="true barrier E", ylabel="inferred barrier", title="(d) inferred vs true")
+    ax[3].legend(fontsize=8)
+    fig.suptitle(title)
+    _save(fig, path, dpi)
+
+
+def plot_sweep(
+    frame: pd.DataFrame, hue: str, path: Path, title: str, dpi: int = 120, logx_hue: bool = False
+) -> None:
+    """Fig. 3 / Fig. 5: (a) inferred-vs-true slope and (b) test accuracy vs n_train, per hue."""
+    fig, ax = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    for value, grp in frame.groupby(hue, sort=True):
+        stats = grp.drop(columns=[hue]).groupby("n_train").agg(["mean", "std"]).reset_index()
+        name = f"{hue}={value:g}" if logx_hue or isinstance(value, float) else f"{value}"
+        for a, key in zip(ax, ("inferred_energy_slope", "test_accuracy")):
+            a.errorbar(stats["n_train"], stats[key]["mean"], yerr=stats[key]["std"], marker="o",
+                       ms=3, capsize=2, label=name)  # fmt: skip
+    ax[0].axhline(1.0, color="k", lw=0.8, ls="--")
+    ax[0].set(xscale="log", xlabel="training-set size", ylabel="slope inferred vs true",
+              title="(a) barrier slope")  # fmt: skip
+    ax[1].set(xscale="log", xlabel="training-set size", ylabel="test accuracy",
+              title="(b) prediction accuracy")  # fmt: skip
+    ax[0].legend(fontsize=8)
+    fig.suptitle(title)
+    _save(fig, path, dpi)
+
+
+def plot_rfe(frame: pd.DataFrame, best: int, n_relevant: int, path: Path, dpi: int = 120) -> None:
+    """Fig. 6: (a) variance of the inferred barrier, (b) accuracy, (c) true slope vs n kept."""
+    stats = frame.groupby("n_features").agg(["mean", "std"]).reset_index()
+    keys = [("inferred_energy_variance", "(a) Var inferred barrier"),
+            ("test_accuracy", "(b) test accuracy"),
+            ("inferred_energy_slope", "(c) slope inferred vs true (needs true E)")]  # fmt: skip
+    fig, ax = plt.subplots(1, 3, figsize=(15, 4), layout="constrained")
+    for a, (key, title) in zip(ax, keys):
+        a.errorbar(stats["n_features"], stats[key]["mean"], yerr=stats[key]["std"], marker="o",
+                   ms=3, capsize=2)  # fmt: skip
+        a.axvline(best, color="r", lw=0.8, label=f"argmax Var = {best}")
+        a.axvline(n_relevant, color="k", lw=0.8, ls="--", label=f"relevant = {n_relevant}")
+        a.set(xlabel="features kept by RFE", title=title)
+    ax[0].legend(fontsize=8)
+    _save(fig, path, dpi)

@@ -1,1 +1,0 @@
-"""Utilities shared by both families (errors, validation, atomic file writes, config helpers)."""
