@@ -6,7 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import compose_config
+from helpers import compose_config
 from hydra.utils import instantiate
 
 from interplay.core import ConfigError, DataError

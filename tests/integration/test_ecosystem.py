@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import run_script
+from helpers import run_script
 
 from interplay.runs import collect
 

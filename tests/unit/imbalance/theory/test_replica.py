@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, compose_config, run_script
+from helpers import ROOT, compose_config, run_script
 from scipy.integrate import dblquad, quad
 from scipy.optimize import brentq
 from scipy.special import log_ndtr, ndtr

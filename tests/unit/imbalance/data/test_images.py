@@ -8,7 +8,7 @@ import lightning.pytorch as pl
 import numpy as np
 import pytest
 import torch
-from conftest import compose_config, run_script
+from helpers import compose_config, run_script
 from hydra.utils import instantiate
 
 from interplay.core import ConfigError

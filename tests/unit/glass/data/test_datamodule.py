@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import BAPST, BOTAN, CONF, EMBEDDED_KA3D
 
 from interplay.core import ConfigError, DataError, write_npz
 from interplay.glass.data import (
@@ -16,9 +17,6 @@ from interplay.glass.data import (
     ShibaDataModule,
     split_counts,
 )
-
-REPO = Path(__file__).resolve().parents[1]
-BOTAN = REPO.parent / "shared" / "data" / "botan_T0.44"
 
 
 def test_thesis_split_proportions():
@@ -32,7 +30,7 @@ def test_thesis_split_proportions():
 @pytest.mark.parametrize(
     ("cls", "source"),
     [
-        (KA3DDataModule, "interplay.glass.simulation._pipeline"),
+        (KA3DDataModule, "interplay-simulate"),
         (ShibaDataModule, "Shiba et al. 2023 BOTAN"),
         (BapstDataModule, "Bapst et al. 2020 DeepMind"),
         (GlassBenchDataModule, "Jung et al. roadmap"),
@@ -123,11 +121,11 @@ def test_shiba_module_on_real_sample(tmp_path):
     assert float(g.edge_vec.norm(dim=1).max()) < 2.0
 
 
-@pytest.mark.skipif(not (REPO / "data" / "ka3d").is_dir(), reason="embedded dataset missing")
+@pytest.mark.skipif(not EMBEDDED_KA3D.is_dir(), reason="embedded dataset missing")
 def test_ka3d_embedded_default(tmp_path):
-    T = sorted(p.name for p in (REPO / "data" / "ka3d").glob("T*"))[-1][1:]
+    T = sorted(p.name for p in EMBEDDED_KA3D.glob("T*"))[-1][1:]
     dm = KA3DDataModule(
-        root=str(REPO / "data" / "ka3d"), T=float(T), cache_dir=str(tmp_path), max_configs=4,
+        root=str(EMBEDDED_KA3D), T=float(T), cache_dir=str(tmp_path), max_configs=4,
         epot="inherent", positions="thermal",
     )  # fmt: skip
     kw = dm.model_kwargs()
@@ -141,7 +139,7 @@ def test_hydra_compose_data_groups():
     from hydra import compose, initialize_config_dir
     from hydra.utils import instantiate
 
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         for family in ("ka3d", "shiba", "bapst", "glassbench"):
             cfg = compose(
                 config_name="train",
@@ -157,9 +155,6 @@ def test_hydra_compose_data_groups():
             with pytest.raises(Exception, match="comes from") as info:
                 instantiate(cfg.data)
             assert isinstance(info.value, DataError) or isinstance(info.value.__cause__, DataError)
-
-
-BAPST = REPO.parent / "shared" / "data" / "bapst_testdata"
 
 
 @pytest.mark.skipif(not BAPST.is_dir(), reason="shared Bapst sample missing")

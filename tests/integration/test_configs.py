@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from conftest import CONF, compose_config
+from helpers import CONF, compose_config
 from hydra.utils import instantiate
 
 from interplay import ConfigError
