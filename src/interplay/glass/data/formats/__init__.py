@@ -7,8 +7,19 @@ the format. Adding a format: subclass :class:`Reader` in a new module, add one
 ``file_format: <name>``.
 
     from interplay.glass.data.formats import Reader, register_reader
+
+The helpers every reader needs (:func:`open_npz`, :func:`require_keys`,
+:func:`propensity_from_runs`, :func:`wrap_into_box`) are re-exported here from
+:mod:`interplay.glass.data._configuration`, so that a reader written anywhere needs no private
+name.
 """
 
+from interplay.glass.data._configuration import (
+    open_npz,
+    propensity_from_runs,
+    require_keys,
+    wrap_into_box,
+)
 from interplay.glass.data.formats._bapst import BapstReader
 from interplay.glass.data.formats._botan import BotanReader, merge_time_indices
 from interplay.glass.data.formats._glassbench import KNOWN_TIMES, GlassBenchReader
@@ -36,8 +47,12 @@ __all__ = [
     "data_suffixes",
     "get_reader",
     "merge_time_indices",
+    "open_npz",
+    "propensity_from_runs",
     "reader_for",
     "readers",
     "register_reader",
+    "require_keys",
     "unregister_reader",
+    "wrap_into_box",
 ]
