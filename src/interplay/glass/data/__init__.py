@@ -1,9 +1,12 @@
-"""Glass data: :class:`Configuration`, the dataset formats (:mod:`.formats`), periodic graphs,
-the thesis split and the DataModules that ``conf/data/*.yaml`` name.
+"""Glass data: :class:`Configuration`, the dataset formats behind a reader registry
+(:mod:`.formats`: ``register_reader``), periodic graphs, the thesis split and the DataModules
+that ``conf/data/*.yaml`` name.
 
     from interplay.glass.data import load, Configuration, build_graph, KA3DDataModule
+    from interplay.glass.data.formats import Reader, register_reader
 """
 
+from interplay.glass.data._configuration import Configuration
 from interplay.glass.data._datamodule import (
     BapstDataModule,
     GlassBenchDataModule,
@@ -18,7 +21,7 @@ from interplay.glass.data._graph import (
     periodic_neighbor_list,
 )
 from interplay.glass.data._inherent import add_inherent_structures, ka_energy_numpy, quench
-from interplay.glass.data._io import Configuration, load, load_directory, load_many
+from interplay.glass.data._io import detect_format, load, load_directory, load_many
 from interplay.glass.data._splits import THESIS_SPLIT, split_counts, split_units
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "add_inherent_structures",
     "brute_force_neighbor_list",
     "build_graph",
+    "detect_format",
     "load",
     "load_directory",
     "load_many",

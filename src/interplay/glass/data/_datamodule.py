@@ -10,6 +10,10 @@ as an extra node scalar, and splits the configurations like the thesis (§2.4.3:
 train/ and test/, the test set is test/ and the validation set is carved out of train/ in the
 ratio 320:400; ``splits.py``). Built graphs are cached on disk under a key of everything that
 defines them.
+
+The format is a name in the reader registry (:mod:`interplay.glass.data.formats`): file
+discovery, grouping into configurations, reading and the cheap time-grid lookup are the
+reader's, so a new format needs no DataModule code (``file_format=<name>``).
 """
 
 from __future__ import annotations
@@ -25,11 +29,11 @@ import numpy as np
 import torch
 
 from interplay.core import ConfigError, DataError, check_choice, check_int_at_least, check_positive
-from interplay.glass.data import _io as gio
+from interplay.glass.data._configuration import Configuration
 from interplay.glass.data._graph import DEFAULT_CUTOFF, build_graph
-
-# THESIS_SPLIT and split_counts are re-exported: import them from here as before the split
-from interplay.glass.data._splits import THESIS_SPLIT, split_counts, split_units  # noqa: F401
+from interplay.glass.data._io import list_files, load_unit
+from interplay.glass.data._splits import split_units
+from interplay.glass.data.formats import get_reader
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +46,13 @@ def _tag(T: float) -> str:
 
 
 class GlassDataModule(pl.LightningDataModule):
-    """Base class; the families differ in file discovery and in the data-source message."""
+    """One DataModule for every format: ``file_format`` names the registered reader.
 
-    family = "glassbench"
+    ``family`` (default: the format) names the dataset in cache keys and messages; the thin
+    subclasses below fix both for the ``conf/data/*.yaml`` groups.
+    """
+
+    family: str | None = None
     file_format = "glassbench"
 
     def __init__(
@@ -65,8 +73,13 @@ class GlassDataModule(pl.LightningDataModule):
         cache: bool = True,
         cache_dir: str | None = None,
         quench_cache_dir: str | None = None,
+        file_format: str | None = None,
     ) -> None:
         super().__init__()
+        if file_format is not None:
+            self.file_format = file_format
+        self.reader = get_reader(self.file_format)
+        self.family = self.family or self.file_format
         self.root = Path(str(root)).expanduser()
         self.T = float(T)
         check_positive("data.T", self.T)
@@ -103,7 +116,7 @@ class GlassDataModule(pl.LightningDataModule):
 
     # ------------------------------------------------------------------ discovery
     def source_message(self) -> str:
-        return gio.SOURCES[self.family]
+        return self.reader.source
 
     def _missing(self, what: str) -> DataError:
         return DataError(
@@ -121,42 +134,28 @@ class GlassDataModule(pl.LightningDataModule):
 
     def _discover(self) -> dict[str, list[list[Path]]]:
         units: dict[str, list[list[Path]]] = {}
-        fmt = "botan" if self.file_format == "botan" else self.file_format
+        fmt = self.file_format
         for split in ("train", "test"):
             d = self.data_dir / split
-            if not d.is_dir():
-                continue
-            files = gio.list_files(d, fmt=fmt, T=self.T)
-            if fmt == "botan":
-                units[split] = list(gio.botan_groups(files).values())
-            else:
-                units[split] = [[p] for p in files]
+            if d.is_dir():
+                units[split] = self.reader.units(list_files(d, fmt=fmt, T=self.T))
         if not any(units.values()):
             raise self._missing(f"no {fmt} files for T={self.T} in {self.data_dir}/train|test")
         return units
 
     # ------------------------------------------------------------------ metadata
-    def _load_unit(self, unit: list[Path]) -> list[gio.Configuration]:
-        if self.file_format == "botan":
-            return [gio.merge_time_indices([gio.load_botan(p) for p in unit])]
-        if self.file_format == "bapst":
-            return [c for c in gio.load_bapst(unit[0]) if abs(c.temperature - self.T) < 1e-9]
-        return [gio.load_glassbench(unit[0])]
+    def _load_unit(self, unit: list[Path]) -> list[Configuration]:
+        return load_unit(unit, self.T, self.reader)
 
     def _peek(self) -> dict[str, Any]:
         """Time indices / times of the dataset, from one configuration (cheap)."""
         if self._meta is None:
             first = next(u for s in ("train", "test") for u in self.units.get(s, []))
-            if self.file_format == "botan":  # file names suffice; intersection over configs
-                sets = [
-                    {int(gio._BOTAN_RE.search(p.name)["tc"]) for p in u}
-                    for s in self.units.values()
-                    for u in s
-                ]
-                common = sorted(set.intersection(*sets))
-                idx = np.array(common, dtype=np.int64)
-                times = gio._times_for(self.T, idx, one_based=True)
-                meta_extra: dict[str, Any] = {}
+            every = [u for s in self.units.values() for u in s]
+            grid = self.reader.time_grid(every, self.T)  # e.g. BOTAN: from the file names
+            meta_extra: dict[str, Any] = {}
+            if grid is not None:
+                idx, times = grid
             else:
                 configs = self._load_unit(first)
                 if not configs:
@@ -263,7 +262,7 @@ class GlassDataModule(pl.LightningDataModule):
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
 
     def cache_path(self) -> Path:
-        from interplay.glass.data._inherent import data_dir_writable, default_cache_root  # noqa: PLC0415
+        from interplay.glass.data._inherent import data_dir_writable, default_cache_root
 
         if self.cache_dir is not None:
             base = Path(self.cache_dir)
@@ -274,7 +273,7 @@ class GlassDataModule(pl.LightningDataModule):
         return base / f"{self.family}_T{_tag(self.T)}_{self.cache_key()}.pt"
 
     # ------------------------------------------------------------------ building
-    def _configs(self, units: list[list[Path]]) -> list[gio.Configuration]:
+    def _configs(self, units: list[list[Path]]) -> list[Configuration]:
         sel = self.time_indices
         out = []
         for u in units:
@@ -285,13 +284,13 @@ class GlassDataModule(pl.LightningDataModule):
                     self.epot == "inherent" and c.epot_inherent is None
                 )
                 if needs_is or needs_e:
-                    from interplay.glass.data._inherent import add_inherent_structures  # noqa: PLC0415
+                    from interplay.glass.data._inherent import add_inherent_structures
 
                     c = add_inherent_structures(c, cache_dir=self.quench_cache_dir)
                 out.append(c)
         return out
 
-    def _graph(self, c: gio.Configuration):
+    def _graph(self, c: Configuration):
         pos = c.positions if self.positions == "thermal" else c.inherent_positions
         scalar = None
         if self.epot is not None:
@@ -323,17 +322,17 @@ class GlassDataModule(pl.LightningDataModule):
                 self.graphs, self.epot_stats = blob["graphs"], blob["epot_stats"]
                 log.info("graphs loaded from cache %s", path)
                 return
-            except Exception as exc:  # noqa: BLE001 - a broken cache is rebuilt
+            except Exception as exc:  # a broken cache is rebuilt
                 log.warning("ignoring unreadable graph cache %s (%s)", path, exc)
         self.graphs = self.build()
         if path is not None:
-            from interplay.core import atomic_open  # noqa: PLC0415
+            from interplay.core import atomic_open
 
             with atomic_open(path, "wb") as handle:
                 torch.save({"graphs": self.graphs, "epot_stats": self.epot_stats}, handle)
 
     def _loader(self, split: str, shuffle: bool):
-        from torch_geometric.loader import DataLoader  # noqa: PLC0415
+        from torch_geometric.loader import DataLoader
 
         self.setup()
         return DataLoader(
@@ -362,28 +361,27 @@ class KA3DDataModule(GlassDataModule):
     def source_message(self) -> str:
         # supercooled temperatures (e.g. the thesis's T = 0.44) are not in the embedded set
         return (
-            f"{gio.SOURCES[self.family]}. Supercooled data such as T = 0.44 comes from the real "
-            "datasets instead: data=shiba (Shiba et al. 2023, BOTAN), data=bapst (Bapst et al. "
-            "2020) or data=glassbench (Jung et al. roadmap), each with data.root=<dir>"
+            "the embedded KA dataset (data/ka3d, T = 0.8, 0.9, 1.0), made by the LAMMPS "
+            "pipeline: `interplay-simulate -m T=<T> job=0,1,2 configs_per_job=10 "
+            "out_dir=<root>` (docs/ka_data.md). Supercooled data such as T = 0.44 comes from "
+            "the real datasets instead: data=shiba (Shiba et al. 2023, BOTAN), data=bapst (Bapst "
+            "et al. 2020) or data=glassbench (Jung et al. roadmap), each with data.root=<dir>"
         )
 
 
 class ShibaDataModule(GlassDataModule):
     """Shiba et al. 2023 (BOTAN) iso-configurational data."""
 
-    family = "botan"
     file_format = "botan"
 
 
 class BapstDataModule(GlassDataModule):
     """Bapst et al. 2020 (DeepMind glassy_dynamics) pickles."""
 
-    family = "bapst"
     file_format = "bapst"
 
 
 class GlassBenchDataModule(GlassDataModule):
     """GlassBench (Jung et al. roadmap) npz files."""
 
-    family = "glassbench"
     file_format = "glassbench"

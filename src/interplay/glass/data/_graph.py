@@ -119,7 +119,7 @@ def build_graph(
     ``y`` is (N, n_t) propensities; ``node_scalar`` an optional (N,) extra node input
     (per-particle E_pot) appended to the one-hot type columns of ``x``.
     """
-    from torch_geometric.data import Data  # noqa: PLC0415
+    from torch_geometric.data import Data
 
     box = _as_box(box)
     pos = np.mod(np.asarray(positions, dtype=np.float64), box)

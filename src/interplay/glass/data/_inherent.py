@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from interplay.core import write_npz
+from interplay.glass.data._configuration import Configuration
 from interplay.glass.data._graph import periodic_neighbor_list
-from interplay.glass.data._io import Configuration
 from interplay.glass.simulation import CUTOFF_FACTOR, EPSILON, SIGMA
 
 CACHE_VERSION = 1
@@ -82,7 +82,7 @@ def quench(
     positions: np.ndarray, types: np.ndarray, box: np.ndarray, ftol: float = 1e-8
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """FIRE quench; returns (inherent positions, E_pot thermal, E_pot inherent per particle)."""
-    from interplay.glass.simulation import KASimulation  # noqa: PLC0415
+    from interplay.glass.simulation import KASimulation
 
     with KASimulation(types, box) as sim:
         sim.set_positions(positions)
@@ -120,7 +120,7 @@ def add_inherent_structures(
                     epot_inherent=data["epot_inherent"],
                 )
     if config.inherent_positions is not None:  # the dataset's own IS: only the energies
-        from interplay.glass.simulation import KASimulation  # noqa: PLC0415
+        from interplay.glass.simulation import KASimulation
 
         x_is = config.inherent_positions
         with KASimulation(config.types, config.box) as sim:

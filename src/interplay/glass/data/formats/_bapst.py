@@ -1,4 +1,11 @@
-"""Bapst et al. 2020 (DeepMind glassy_dynamics) reader: pickled dict(s) per file."""
+"""Bapst et al. 2020 (DeepMind glassy_dynamics) reader: pickled dict(s) per file.
+
+Each dict holds ``positions``, ``types``, ``box``, ``time``, ``time_indices``,
+``trajectory_target_positions`` (per time index, the runs' positions), optional ``targets`` and
+``metadata`` (with the temperature: file names do not state it, so the configurations read are
+filtered by temperature after reading). The propensity (thesis eq. 2.17) is recomputed from the
+runs where they are stored, otherwise taken from ``targets``.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +15,20 @@ from pathlib import Path
 import numpy as np
 
 from interplay.core import DataError
-from interplay.glass.data._io import (
+from interplay.glass.data._configuration import (
     Configuration,
-    _propensity,
-    _require,
-    _wrap,
+    propensity_from_runs,
+    require_keys,
+    wrap_into_box,
 )
+from interplay.glass.data.formats._registry import Reader
 
 
 def _bapst_dicts(path: Path) -> list[dict]:
     try:
         with open(path, "rb") as handle:
-            obj = pickle.load(handle)  # noqa: S301 - user-supplied research data
-    except Exception as exc:  # noqa: BLE001
+            obj = pickle.load(handle)  # user-supplied research data
+    except Exception as exc:  # a corrupt or foreign pickle is a data error
         raise DataError(f"{path}: cannot unpickle ({exc})") from exc
     items = obj if isinstance(obj, list) else [obj]
     if not all(isinstance(d, dict) for d in items):
@@ -28,59 +36,65 @@ def _bapst_dicts(path: Path) -> list[dict]:
     return items
 
 
-def _bapst_config(path: Path, d: dict, k: int) -> Configuration:
-    keys = ("positions", "types", "box", "time", "time_indices")
-    _require(path, d, keys, "bapst")
-    pos = np.asarray(d["positions"], dtype=np.float64)
-    types = np.asarray(d["types"]).astype(np.int64)
-    n = types.size
-    box = np.asarray(d["box"], dtype=np.float64).reshape(-1)
-    if box.size == 1:
-        box = np.full(3, box[0])
-    idx = np.asarray(d["time_indices"], dtype=np.int64)
-    time = np.asarray(d["time"], dtype=np.float64)
-    if idx.max(initial=-1) >= time.size:
-        raise DataError(f"{path}: time_indices {idx.tolist()} exceed the {time.size} times")
-    runs = d.get("trajectory_target_positions") or []
-    targets = d.get("targets")
-    if len(runs) > idx.size:
-        raise DataError(f"{path}: {len(runs)} trajectory sets for {idx.size} time indices")
-    prop = np.empty((idx.size, n))
-    for j in range(idx.size):
-        if j < len(runs):
-            r = np.asarray(runs[j], dtype=np.float64)
-            if r.ndim != 3 or r.shape[1:] != (n, 3):
+class BapstReader(Reader):
+    """One pickle per unit, holding one configuration or a list of them."""
+
+    name = "bapst"
+    source = 'Bapst et al. 2020 DeepMind "glassy_dynamics" data (aggregated_data_*.pickle)'
+    suffixes = (".pickle", ".pkl")
+
+    def read(self, files: list[Path]) -> list[Configuration]:
+        return [self.read_dict(p, d, k) for p in files for k, d in enumerate(_bapst_dicts(p))]
+
+    def read_dict(self, path: Path, d: dict, k: int) -> Configuration:
+        """Configuration ``k`` of the pickle ``path``."""
+        keys = ("positions", "types", "box", "time", "time_indices")
+        require_keys(path, d, keys, self.name, self.source)
+        pos = np.asarray(d["positions"], dtype=np.float64)
+        types = np.asarray(d["types"]).astype(np.int64)
+        n = types.size
+        box = np.asarray(d["box"], dtype=np.float64).reshape(-1)
+        if box.size == 1:
+            box = np.full(3, box[0])
+        idx = np.asarray(d["time_indices"], dtype=np.int64)
+        time = np.asarray(d["time"], dtype=np.float64)
+        if idx.max(initial=-1) >= time.size:
+            raise DataError(f"{path}: time_indices {idx.tolist()} exceed the {time.size} times")
+        runs = d.get("trajectory_target_positions") or []
+        targets = d.get("targets")
+        if len(runs) > idx.size:
+            raise DataError(f"{path}: {len(runs)} trajectory sets for {idx.size} time indices")
+        prop = np.empty((idx.size, n))
+        for j in range(idx.size):
+            if j < len(runs):
+                r = np.asarray(runs[j], dtype=np.float64)
+                if r.ndim != 3 or r.shape[1:] != (n, 3):
+                    raise DataError(
+                        f"{path}: trajectory_target_positions[{j}] has shape {r.shape}, "
+                        f"expected (n_runs, {n}, 3)"
+                    )
+                prop[j] = propensity_from_runs(r, pos)
+            elif targets is not None and len(targets) == idx.size:
+                prop[j] = np.asarray(targets[j], dtype=np.float64)
+            else:
                 raise DataError(
-                    f"{path}: trajectory_target_positions[{j}] has shape {r.shape}, "
-                    f"expected (n_runs, {n}, 3)"
+                    f"{path}: no trajectories and no `targets` for time index {idx[j]} "
+                    f"(targets: {None if targets is None else len(targets)} entries)"
                 )
-            prop[j] = _propensity(r, pos)
-        elif targets is not None and len(targets) == idx.size:
-            prop[j] = np.asarray(targets[j], dtype=np.float64)
-        else:
-            raise DataError(
-                f"{path}: no trajectories and no `targets` for time index {idx[j]} "
-                f"(targets: {None if targets is None else len(targets)} entries)"
-            )
-    meta = dict(d.get("metadata") or {})
-    if "temperature" not in meta:
-        raise DataError(f"{path}: metadata has no temperature (keys {sorted(meta)})")
-    stem = path.stem if k == 0 else f"{path.stem}_{k}"
-    return Configuration(
-        positions=_wrap(pos, box),
-        types=types,
-        box=box,
-        temperature=float(meta["temperature"]),
-        times=time[idx],
-        time_indices=idx,
-        propensity=prop,
-        name=stem,
-        source="bapst",
-        files=(str(path),),
-        metadata={**meta, "is_values": np.asarray(d.get("is_values", [])).tolist()},
-    ).validate()
-
-
-def load_bapst(path: str | Path) -> list[Configuration]:
-    path = Path(path)
-    return [_bapst_config(path, d, k) for k, d in enumerate(_bapst_dicts(path))]
+        meta = dict(d.get("metadata") or {})
+        if "temperature" not in meta:
+            raise DataError(f"{path}: metadata has no temperature (keys {sorted(meta)})")
+        stem = path.stem if k == 0 else f"{path.stem}_{k}"
+        return Configuration(
+            positions=wrap_into_box(pos, box),
+            types=types,
+            box=box,
+            temperature=float(meta["temperature"]),
+            times=time[idx],
+            time_indices=idx,
+            propensity=prop,
+            name=stem,
+            source=self.name,
+            files=(str(path),),
+            metadata={**meta, "is_values": np.asarray(d.get("is_values", [])).tolist()},
+        ).validate()

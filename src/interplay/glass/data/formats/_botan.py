@@ -1,59 +1,107 @@
-"""Shiba et al. 2023 (BOTAN) reader: one npz per configuration and time index ``tc``."""
+"""Shiba et al. 2023 (BOTAN) reader: one npz per configuration *and* time index ``tc``.
+
+``isoconfig_N{N}T{T}_{i}_tc{XX}.npz`` with ``types``, ``initial_positions`` (N, 3) in [0, L) and
+``positions`` (n_runs, N, 3) unwrapped. The files of one configuration form one unit and are
+merged into one :class:`~interplay.glass.data.Configuration`; the propensity (thesis eq. 2.17)
+is recomputed from the runs. ``tc01..tc10`` are the GlassBench times at T = 0.44 in order.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from interplay.core import DataError
-from interplay.glass.data._io import (
-    _BOTAN_RE,
+from interplay.glass.data._configuration import (
     Configuration,
-    _open_npz,
-    _propensity,
-    _require,
-    _times_for,
-    _wrap,
+    open_npz,
+    propensity_from_runs,
+    require_keys,
+    wrap_into_box,
 )
+from interplay.glass.data.formats._glassbench import KNOWN_TIMES
+from interplay.glass.data.formats._registry import Reader
+
+_NAME_RE = re.compile(r"isoconfig_N(?P<n>\d+)T(?P<T>[0-9.]+)_(?P<i>\d+)_tc(?P<tc>\d+)\.npz$")
 
 
-def load_botan(path: str | Path, box: float | None = None, density: float = 1.2) -> Configuration:
-    """One BOTAN file: one configuration at one time index ``tc``."""
-    path = Path(path)
-    m = _BOTAN_RE.search(path.name)
-    if m is None:
-        raise DataError(
-            f"{path}: not a BOTAN file name (isoconfig_N{{N}}T{{T}}_{{i}}_tc{{XX}}.npz)"
-        )
-    data = _open_npz(path)
-    _require(path, data, ("types", "initial_positions", "positions"), "botan")
-    types = data["types"].astype(np.int64)
-    n = types.size
-    if int(m["n"]) != n:
-        raise DataError(f"{path}: file name says N={m['n']} but types has {n} entries")
-    start = data["initial_positions"].astype(np.float64)
-    runs = data["positions"]
-    if runs.ndim != 3 or runs.shape[1:] != (n, 3):
-        raise DataError(f"{path}: positions has shape {runs.shape}, expected (n_runs, {n}, 3)")
-    L = box if box is not None else (n / density) ** (1.0 / 3.0)
-    box_arr = np.full(3, float(L))
-    T = float(m["T"])
-    tc = np.array([int(m["tc"])])
-    return Configuration(
-        positions=_wrap(start, box_arr),
-        types=types,
-        box=box_arr,
-        temperature=T,
-        times=_times_for(T, tc, one_based=True),
-        time_indices=tc,
-        propensity=_propensity(runs, start)[None],
-        name=f"N{n}T{m['T']}_{m['i']}",
-        source="botan",
-        files=(str(path),),
-        metadata={"n_runs": int(runs.shape[0]), "index": int(m["i"])},
-    ).validate()
+class BotanReader(Reader):
+    """Shiba et al. 2023 iso-configurational runs, one file per configuration and ``tc``."""
+
+    name = "botan"
+    source = "Shiba et al. 2023 BOTAN dataset (isoconfig_N4096T{T}_{i}_tc{XX}.npz files)"
+    suffixes = (".npz",)
+    known_times = KNOWN_TIMES
+    first_time_index = 1  # tc01 is the first GlassBench time
+
+    def __init__(self, box: float | None = None, density: float = 1.2) -> None:
+        self.box = box  # the files store no box: L = (N / density)^(1/3) unless given
+        self.density = density
+
+    def detect(self, path: Path) -> bool:
+        return _NAME_RE.search(path.name) is not None
+
+    def temperature(self, path: Path) -> float | None:
+        m = _NAME_RE.search(path.name)
+        return None if m is None else float(m["T"])
+
+    def units(self, files: list[Path]) -> list[list[Path]]:
+        """Files grouped by configuration ``N{N}T{T}_{i}``, in index order."""
+        groups: dict[str, list[Path]] = defaultdict(list)
+        for p in files:
+            m = _NAME_RE.search(p.name)
+            if m is not None:
+                groups[f"N{m['n']}T{m['T']}_{m['i']}"].append(p)
+        return [groups[k] for k in sorted(groups, key=lambda k: int(k.rsplit("_", 1)[1]))]
+
+    def time_grid(self, units: list[list[Path]], T: float) -> tuple[np.ndarray, np.ndarray]:
+        """The ``tc`` indices every configuration has (file names suffice)."""
+        sets = [{int(_NAME_RE.search(p.name)["tc"]) for p in u} for u in units]
+        idx = np.array(sorted(set.intersection(*sets)), dtype=np.int64)
+        return idx, self.grid_times(T, idx)
+
+    def read(self, files: list[Path]) -> list[Configuration]:
+        return [merge_time_indices([self.read_file(p) for p in files])]
+
+    def read_file(self, path: Path) -> Configuration:
+        """One BOTAN file: one configuration at one time index ``tc``."""
+        m = _NAME_RE.search(path.name)
+        if m is None:
+            raise DataError(
+                f"{path}: not a BOTAN file name (isoconfig_N{{N}}T{{T}}_{{i}}_tc{{XX}}.npz)"
+            )
+        data = open_npz(path)
+        keys = ("types", "initial_positions", "positions")
+        require_keys(path, data, keys, self.name, self.source)
+        types = data["types"].astype(np.int64)
+        n = types.size
+        if int(m["n"]) != n:
+            raise DataError(f"{path}: file name says N={m['n']} but types has {n} entries")
+        start = data["initial_positions"].astype(np.float64)
+        runs = data["positions"]
+        if runs.ndim != 3 or runs.shape[1:] != (n, 3):
+            raise DataError(f"{path}: positions has shape {runs.shape}, expected (n_runs, {n}, 3)")
+        L = self.box if self.box is not None else (n / self.density) ** (1.0 / 3.0)
+        box_arr = np.full(3, float(L))
+        T = float(m["T"])
+        tc = np.array([int(m["tc"])])
+        return Configuration(
+            positions=wrap_into_box(start, box_arr),
+            types=types,
+            box=box_arr,
+            temperature=T,
+            times=self.grid_times(T, tc),
+            time_indices=tc,
+            propensity=propensity_from_runs(runs, start)[None],
+            name=f"N{n}T{m['T']}_{m['i']}",
+            source=self.name,
+            files=(str(path),),
+            metadata={"n_runs": int(runs.shape[0]), "index": int(m["i"])},
+        ).validate()
 
 
 def merge_time_indices(configs: list[Configuration]) -> Configuration:

@@ -1,71 +1,107 @@
-"""GlassBench (Jung et al. roadmap) reader; also reads this package's simulations."""
+"""GlassBench (Jung et al. roadmap) reader; also reads this package's own simulations (ka3d).
+
+``N{N}T{T}_{i}.npz`` with ``types``, ``initial_positions``, ``initial_positions_inherent``,
+``md_prop`` (n_t, N) [+ ``times``, ``time_indices``, ``box``, ``temperature``, ``epot``,
+``epot_inherent`` when written by ``interplay-simulate``]. The fallback reader of ``.npz``:
+any npz file that no other format claims is read as GlassBench.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 
 from interplay.core import DataError
-from interplay.glass.data._io import (
-    _GB_RE,
+from interplay.glass.data._configuration import (
     Configuration,
-    _open_npz,
-    _require,
-    _times_for,
-    _wrap,
+    open_npz,
+    require_keys,
+    wrap_into_box,
 )
+from interplay.glass.data.formats._registry import Reader
+
+# GlassBench time grid (Jung et al. roadmap; same configurations as Shiba et al.), T = 0.44.
+# BOTAN time indices tc01..tc10 are taken to be these times in order (tc07 = 4120 ≈ τα).
+KNOWN_TIMES = {
+    0.44: (0.13, 1.3, 13.0, 130.0, 412.0, 1300.0, 4120.0, 13000.0, 41200.0, 130000.0),
+}
+
+_NAME_RE = re.compile(r"N(?P<n>\d+)T(?P<T>[0-9.]+?)_(?P<i>\d+)\.npz$")
 
 
-def load_glassbench(path: str | Path, density: float = 1.2) -> Configuration:
-    path = Path(path)
-    data = _open_npz(path)
-    _require(path, data, ("types", "initial_positions", "md_prop"), "glassbench")
-    types = data["types"].astype(np.int64)
-    n = types.size
-    prop = np.asarray(data["md_prop"], dtype=np.float64)
-    if prop.ndim != 2:
-        raise DataError(f"{path}: md_prop has shape {prop.shape}, expected (n_t, {n})")
-    if prop.shape[1] != n and prop.shape[0] == n:
-        prop = prop.T
-    if prop.shape[1] != n:
-        raise DataError(f"{path}: md_prop has shape {prop.shape}, expected (n_t, {n})")
-    m = _GB_RE.search(path.name)
-    if "temperature" in data:
-        T = float(data["temperature"])
-    elif m is not None:
-        T = float(m["T"])
-    else:
-        raise DataError(f"{path}: no temperature key and no N{{N}}T{{T}}_{{i}}.npz file name")
-    box = data.get("box")
-    box = (
-        np.full(3, (n / density) ** (1.0 / 3.0))
-        if box is None
-        else np.broadcast_to(np.asarray(box, np.float64), (3,)).copy()
+class GlassBenchReader(Reader):
+    """One configuration per ``N{N}T{T}_{i}.npz``; ``md_prop`` holds the propensities."""
+
+    name = "glassbench"
+    source = (
+        "GlassBench, Jung et al. roadmap 'Predicting dynamic heterogeneity in glass-"
+        "forming liquids by physics-inspired machine learning' "
+        "(T{T}/{train,test}/N4096T{T}_{i}.npz)"
     )
-    idx = (
-        np.asarray(data["time_indices"], np.int64)
-        if "time_indices" in data
-        else np.arange(prop.shape[0])
-    )
-    times = (
-        np.asarray(data["times"], np.float64)
-        if "times" in data
-        else _times_for(T, idx, one_based=False)
-    )
-    inh = data.get("initial_positions_inherent")
-    return Configuration(
-        positions=_wrap(data["initial_positions"].astype(np.float64), box),
-        types=types,
-        box=box,
-        temperature=T,
-        times=times,
-        time_indices=idx,
-        propensity=prop,
-        inherent_positions=None if inh is None else _wrap(inh.astype(np.float64), box),
-        epot=None if "epot" not in data else data["epot"].astype(np.float64),
-        epot_inherent=None if "epot_inherent" not in data else data["epot_inherent"].astype(float),
-        name=path.stem,
-        source="glassbench",
-        files=(str(path),),
-    ).validate()
+    suffixes = (".npz",)
+    fallback = True
+    known_times = KNOWN_TIMES
+    first_time_index = 0
+
+    def __init__(self, density: float = 1.2) -> None:
+        self.density = density  # KA number density: the box when a file stores none
+
+    def temperature(self, path: Path) -> float | None:
+        m = _NAME_RE.search(path.name)
+        return None if m is None else float(m["T"])
+
+    def read(self, files: list[Path]) -> list[Configuration]:
+        return [self.read_file(p) for p in files]
+
+    def read_file(self, path: Path) -> Configuration:
+        """One GlassBench file (``md_prop`` may also be stored transposed, (N, n_t))."""
+        data = open_npz(path)
+        require_keys(path, data, ("types", "initial_positions", "md_prop"), self.name, self.source)
+        types = data["types"].astype(np.int64)
+        n = types.size
+        prop = np.asarray(data["md_prop"], dtype=np.float64)
+        if prop.ndim != 2:
+            raise DataError(f"{path}: md_prop has shape {prop.shape}, expected (n_t, {n})")
+        if prop.shape[1] != n and prop.shape[0] == n:
+            prop = prop.T
+        if prop.shape[1] != n:
+            raise DataError(f"{path}: md_prop has shape {prop.shape}, expected (n_t, {n})")
+        if "temperature" in data:
+            T = float(data["temperature"])
+        elif (T_name := self.temperature(path)) is not None:
+            T = T_name
+        else:
+            raise DataError(f"{path}: no temperature key and no N{{N}}T{{T}}_{{i}}.npz file name")
+        box = data.get("box")
+        box = (
+            np.full(3, (n / self.density) ** (1.0 / 3.0))
+            if box is None
+            else np.broadcast_to(np.asarray(box, np.float64), (3,)).copy()
+        )
+        idx = (
+            np.asarray(data["time_indices"], np.int64)
+            if "time_indices" in data
+            else np.arange(prop.shape[0])
+        )
+        times = (
+            np.asarray(data["times"], np.float64) if "times" in data else self.grid_times(T, idx)
+        )
+        inh = data.get("initial_positions_inherent")
+        epot, epot_inh = data.get("epot"), data.get("epot_inherent")
+        return Configuration(
+            positions=wrap_into_box(data["initial_positions"].astype(np.float64), box),
+            types=types,
+            box=box,
+            temperature=T,
+            times=times,
+            time_indices=idx,
+            propensity=prop,
+            inherent_positions=None if inh is None else wrap_into_box(inh.astype(np.float64), box),
+            epot=None if epot is None else epot.astype(np.float64),
+            epot_inherent=None if epot_inh is None else epot_inh.astype(float),
+            name=path.stem,
+            source=self.name,
+            files=(str(path),),
+        ).validate()
