@@ -21,7 +21,7 @@ The code is split in three modules, every public name importable from this one:
 ``simulate_settings`` (settings, seeds, Hydra parsing), ``simulate_state`` (checkpoint, resume,
 output files: the base class of :class:`Job`) and this one (the MD stages and the entry point).
 
-Output (GlassBench layout, read by ``interplay.glass.data._io.load``)::
+Output (GlassBench layout, read by ``interplay.glass.data.load``)::
 
     out_dir/T{T}/{train,test}/N{N}T{T}_{i}.npz   types, initial_positions,
         initial_positions_inherent, md_prop (n_t, N), times, box, temperature, epot,
