@@ -8,6 +8,9 @@ import pytest
 import torch
 from model_contract import PropensityModelContract
 
+# the contract calls training_step without a Trainer: Lightning's self.log only warns
+pytestmark = pytest.mark.filterwarnings("ignore:You are trying to `self.log")
+
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_thread():
