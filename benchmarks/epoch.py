@@ -5,7 +5,7 @@ measured in one run on the real BOTAN configurations.
     PYTHONPATH=src python benchmarks/epoch.py --root ... --model se3gnn_small --limit 300
 
 Composes the project's Hydra config exactly as ``train.py`` would with
-``data=shiba data.root=<root> model=<model> model.conv_impl=<impl>`` (default ``se3gnn``: the
+``data=shiba data.root=<root> model=<model> model.net.conv_impl=<impl>`` (default ``se3gnn``: the
 paper model, 8 layers, 8 channels, l_max = 3, multi-variate), builds the graphs of every
 configuration in ``<root>/train`` (the 10 BOTAN training configurations; the DataModule's
 train and validation splits together, graphs built and cached before timing), and times one
@@ -44,7 +44,7 @@ def worker(impl: str, root: str, model: str, seed: int, configs: int, extra: lis
         "data=shiba",
         f"data.root={Path(root).resolve()}",
         f"model={model}",
-        f"model.conv_impl={impl}",
+        f"model.net.conv_impl={impl}",
         "model.figures=false",
         f"seed={seed}",
         *extra,

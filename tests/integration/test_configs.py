@@ -83,10 +83,27 @@ def test_out_of_range_values_are_rejected(override, key, tmp_path):
     assert isinstance(info.value.__cause__ or info.value, ConfigError)
 
 
+@pytest.mark.parametrize(
+    "model, override, key",
+    [
+        ("se3gnn_small", "model.net.l_max=-1", "model.net.l_max"),
+        ("se3gnn_small", "model.optimizer.lr=0", "model.optimizer.lr"),
+        ("bapst_gnn", "model.net.edge_features=angle", "model.net.edge_features"),
+        ("descriptor_ridge", "model.net.cg_levels=-1", r"model\.(net\.)?cg_levels"),
+    ],
+)
+def test_glass_model_keys_are_checked(model, override, key, tmp_path):
+    """The glass models take net / optimizer / scheduler from the config (README table)."""
+    cfg = compose_config([f"model={model}", override], output_dir=tmp_path)
+    with pytest.raises(Exception, match=key) as info:
+        instantiate(cfg.model, n_node_scalars=2, n_timescales=1)
+    assert isinstance(info.value.__cause__ or info.value, ConfigError)
+
+
 def test_default_job_is_the_reduced_se3gnn_on_embedded_data(tmp_path):
     cfg = compose_config([], output_dir=tmp_path)
     assert cfg.data._target_.endswith("KA3DDataModule")
-    assert cfg.model.l_max == 1 and cfg.trainer.max_epochs == 12
+    assert cfg.model.net.l_max == 1 and cfg.trainer.max_epochs == 12
 
 
 def test_all_yaml_files_are_reachable():

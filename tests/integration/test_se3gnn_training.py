@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import hydra
 import lightning.pytorch as pl
 import numpy as np
 import pytest
 import torch
-from helpers import CONF
+from helpers import CONF, compose_config
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 
@@ -26,7 +27,21 @@ def _one_thread():
     torch.set_num_threads(n)
 
 
-TINY = dict(channels=2, l_max=1, n_layers=2, radial_dropout=0.0, decoder_bias=True)
+# model=se3gnn_small shrunk by the user-facing override names (net / optimizer / scheduler)
+TINY = [
+    "model.net.channels=2",
+    "model.net.n_layers=2",
+    "model.net.radial_dropout=0.0",
+    "model.net.conv_impl=e3nn",
+    "model.optimizer.lr=1e-3",
+    "model.target_norm=false",
+]
+
+
+def tiny(model_kwargs: dict, *overrides: str, **kwargs) -> PropensityModule:
+    """A tiny SE(3)-GNN built as train.py builds it: composed config + ``model_kwargs()``."""
+    cfg = compose_config(["model=se3gnn_small", *TINY, *overrides])
+    return hydra.utils.instantiate(cfg.model, **model_kwargs, **kwargs)
 
 
 def toy_graph(seed: int, n: int = 30, temperature: float = 1.0) -> Data:
@@ -84,7 +99,8 @@ def trainer(root: Path, epochs: int, **kw) -> pl.Trainer:
 def test_fit_test_results_figures_and_resume(tmp_path):
     pl.seed_everything(0)
     dm = ToyData()
-    model = PropensityModule(**dm.model_kwargs(), **TINY, target_norm=True, lr_milestones=[1])
+    halved = ["model.target_norm=true", "model.scheduler.milestones=[1]"]
+    model = tiny(dm.model_kwargs(), *halved)
     ckpt = pl.callbacks.ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True)
     tr = trainer(tmp_path, 2, callbacks=[ckpt])
     tr.fit(model, datamodule=dm)
@@ -102,7 +118,7 @@ def test_fit_test_results_figures_and_resume(tmp_path):
     assert obs["g4_true"].shape[1] == 2 and list(obs["time_indices"]) == [2, 5]
     assert model.extra_results()["n_parameters"] == sum(p.numel() for p in model.parameters())
     # resume from the Lightning checkpoint: training continues at epoch 2
-    resumed = PropensityModule(**dm.model_kwargs(), **TINY, target_norm=True, lr_milestones=[1])
+    resumed = tiny(dm.model_kwargs(), *halved)
     tr2 = trainer(tmp_path, 3)
     tr2.fit(resumed, datamodule=dm, ckpt_path=str(tmp_path / "ckpt" / "last.ckpt"))
     assert tr2.current_epoch == 3
@@ -110,7 +126,7 @@ def test_fit_test_results_figures_and_resume(tmp_path):
 
 
 def test_loss_is_sum_over_timescales_of_mse():
-    model = PropensityModule(n_timescales=3, **TINY)
+    model = tiny({"n_timescales": 3})
     pred, y = torch.randn(10, 3), torch.randn(10, 3)
     ref = sum(torch.mean((pred[:, k] - y[:, k]) ** 2) for k in range(3))
     torch.testing.assert_close(model.loss_fn(pred, y), ref)
@@ -118,7 +134,7 @@ def test_loss_is_sum_over_timescales_of_mse():
 
 def test_refit_decoders_is_least_squares_optimum():
     dm = ToyData()
-    model = PropensityModule(**dm.model_kwargs(), **TINY)
+    model = tiny(dm.model_kwargs())
     graphs = collect(model, dm.train_dataloader())
     torch.nn.init.normal_(model.net.decoder_weight)
     before = collect(model, dm.train_dataloader())
@@ -144,7 +160,7 @@ def test_run_transfer_matrix(tmp_path):
     result = run_transfer(
         [0.8, 1.2],
         make_datamodule=lambda T: ToyData(temperature=T, base=int(100 * T)),
-        make_model=lambda kw: PropensityModule(**kw, **TINY, figures=False),
+        make_model=lambda kw: tiny(kw, figures=False),
         fit=lambda m, dm, T: trainer(tmp_path / f"T{T}", 1).fit(m, datamodule=dm),
         tau_alpha_slot=lambda dm, T: 1,
     )
@@ -155,23 +171,15 @@ def test_run_transfer_matrix(tmp_path):
 
 
 # --------------------------------------------------------------------------- Hydra configs
-def _compose(overrides):
-    from hydra import compose, initialize_config_dir
-
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose(config_name="train", overrides=overrides)
-
-
-@pytest.mark.parametrize("model_name", ["se3gnn", "se3gnn_univariate", "se3gnn_small"])
-def test_model_configs_instantiate(model_name):
-    import hydra
-
-    cfg = _compose([f"model={model_name}"])
-    n_t = 1 if model_name == "se3gnn_univariate" else 10
-    model = hydra.utils.instantiate(cfg.model, n_node_scalars=2, n_timescales=n_t)
-    expected = {"se3gnn": 52_304, "se3gnn_univariate": 23_704}.get(model_name)
-    if expected is not None:
-        assert model.extra_results()["n_parameters"] == expected
+@pytest.mark.parametrize(
+    "model_name, n_timescales, expected",
+    [("se3gnn", 10, 52_304), ("se3gnn_univariate", 1, 23_704)],
+)
+def test_paper_configs_have_the_thesis_parameter_counts(model_name, n_timescales, expected):
+    """§2.4.2 "Number of parameters" (docs/se3gnn.md for the univariate difference)."""
+    cfg = compose_config([f"model={model_name}"])
+    model = hydra.utils.instantiate(cfg.model, n_node_scalars=2, n_timescales=n_timescales)
+    assert model.extra_results()["n_parameters"] == expected
 
 
 @pytest.mark.parametrize(
@@ -180,7 +188,7 @@ def test_model_configs_instantiate(model_name):
      "shiba_T044"],
 )  # fmt: skip
 def test_experiment_configs_compose(experiment):
-    cfg = _compose([f"experiment={experiment}"])
+    cfg = compose_config([f"experiment={experiment}"])
     assert cfg.model._target_.endswith("PropensityModule")
     assert cfg.optimized_metric.startswith("test/pearson_A")
 
@@ -196,4 +204,4 @@ def test_transfer_configs_compose():
         assert all((embedded / f"T{t}" / "train").is_dir() for t in cfg.temperatures)
         assert cfg.trainer.max_epochs == 15  # this file's budget, not trainer/cpu's 100
         cfg = compose(config_name="transfer", overrides=["experiment=temperature_transfer"])
-        assert cfg.model.n_layers == 8 and list(cfg.temperatures)[0] == 0.44
+        assert cfg.model.net.n_layers == 8 and list(cfg.temperatures)[0] == 0.44

@@ -1,19 +1,28 @@
 """LightningModules of chapter 2: :class:`PropensityBase` (loss, label normalisation,
-validation / test observables and outputs) and the models that ``conf/model/*.yaml`` name."""
+validation / test observables and outputs) and the models that ``conf/model/*.yaml`` name.
 
-from interplay.glass.models._bapst import BapstGNNModule
-from interplay.glass.models._base import TYPE_NAMES, PropensityBase, adam_with_halvings, split_batch
-from interplay.glass.models._baselines import DescriptorRidgeModule, SoftnessSVMModule, ridge_fit
-from interplay.glass.models._propensity import PropensityModule
+Every model receives its network from the config (``net:``): :class:`PropensityModule` trains
+any gradient network of :mod:`interplay.glass.nn` with the configured ``optimizer`` /
+``scheduler`` partials; the closed-form baselines fit on the descriptors of their ``net``
+(a :class:`~interplay.glass.nn.DescriptorSpec`)."""
+
+from interplay.glass.models._base import TYPE_NAMES, PropensityBase, split_batch
+from interplay.glass.models._baselines import (
+    DescriptorModel,
+    DescriptorRidgeModule,
+    SoftnessSVMModule,
+    ridge_fit,
+)
+from interplay.glass.models._propensity import PropensityModule, build_net
 
 __all__ = [
-    "ridge_fit",
     "TYPE_NAMES",
-    "BapstGNNModule",
+    "DescriptorModel",
     "DescriptorRidgeModule",
     "PropensityBase",
     "PropensityModule",
     "SoftnessSVMModule",
-    "adam_with_halvings",
+    "build_net",
+    "ridge_fit",
     "split_batch",
 ]

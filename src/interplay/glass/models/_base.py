@@ -13,8 +13,9 @@ models log the same keys and write the same files (docs/se3gnn.md, docs/baseline
   ``observables.npz`` and the figures of the run directory;
 * ``extra_results()`` -> ``n_parameters`` (subclasses add their own breakdown).
 
-A subclass implements ``predict_normalized(batch) -> (N, n_timescales)`` (in standardised units
-when ``target_norm``, label units otherwise) and ``configure_optimizers``.
+A subclass receives its network from the config (``net:`` of ``conf/model/*.yaml``) and
+implements ``predict_normalized(batch) -> (N, n_timescales)`` (in standardised units when
+``target_norm``, label units otherwise) and ``configure_optimizers``.
 """
 
 from __future__ import annotations
@@ -34,26 +35,7 @@ from interplay.glass.observables import evaluate_fields
 log = logging.getLogger(__name__)
 
 TYPE_NAMES = ("A", "B")
-
-
-def adam_with_halvings(
-    module: torch.nn.Module,
-    lr: float,
-    weight_decay: float,
-    lr_milestones: Sequence[int],
-    lr_gamma: float,
-    betas: Sequence[float] = (0.9, 0.999),
-):
-    """``configure_optimizers`` of the gradient-trained models: Adam on the trainable
-    parameters, the learning rate multiplied by ``lr_gamma`` at each milestone epoch (§2.4.3)."""
-    params = [p for p in module.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr, betas=tuple(betas), weight_decay=weight_decay)
-    if not lr_milestones:
-        return opt
-    sched = torch.optim.lr_scheduler.MultiStepLR(
-        opt, milestones=sorted(int(m) for m in lr_milestones), gamma=lr_gamma
-    )
-    return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+HPARAMS_IGNORE = ["net", "optimizer", "scheduler"]
 
 
 class PropensityBase(LightningModule):
@@ -67,6 +49,10 @@ class PropensityBase(LightningModule):
         figures: write PNGs (Pearson vs t, chi4 vs t, G4 vs r) at test end.
         g4_r_max, g4_bins: radial range / resolution of G4 (r_max capped at half the box).
         output_dir: where figures go (default: the Trainer's ``default_root_dir``).
+
+    Subclasses call :meth:`save_hyperparameters` with ``ignore=HPARAMS_IGNORE``: the network
+    and the optimizer / scheduler partials are objects, not numbers, and a checkpoint's hparams
+    must stay loadable; the network's weights are in the state dict anyway.
     """
 
     def __init__(

@@ -30,8 +30,8 @@ import numpy as np
 import torch
 
 from interplay.core import ConfigError, check_positive
-from interplay.glass.models._base import PropensityBase
-from interplay.glass.nn import DESCRIPTOR_CACHE, compute_descriptors, spec_from_config
+from interplay.glass.models._base import HPARAMS_IGNORE, PropensityBase
+from interplay.glass.nn import DESCRIPTOR_CACHE, DescriptorSpec, compute_descriptors
 
 log = logging.getLogger(__name__)
 
@@ -53,24 +53,25 @@ def ridge_fit(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, n
 class DescriptorModel(PropensityBase):
     """Shared part of the closed-form descriptor models: descriptors, standardisation (per
     particle type, training-set statistics), collection of the training set, linear predictor
-    ``pred = coef[type] . x_std + intercept[type]``. Subclasses implement :meth:`solve`."""
+    ``pred = coef[type] . x_std + intercept[type]``. Subclasses implement :meth:`solve`.
+
+    Args:
+        net: the feature map, a :class:`~interplay.glass.nn.DescriptorSpec` (the config builds
+            it with :func:`~interplay.glass.nn.spec_from_config`; ``conf/model/_descriptors.yaml``).
+        n_node_scalars: from the DataModule's ``model_kwargs()``; unused (the descriptors see
+            types and geometry only).
+        n_timescales, time_indices: from the DataModule's ``model_kwargs()``.
+        cache: reuse descriptors of identical graphs within the process (``DESCRIPTOR_CACHE``).
+        figures, g4_r_max, g4_bins, output_dir: see
+            :class:`~interplay.glass.models._base.PropensityBase`.
+    """
 
     def __init__(
         self,
+        net: DescriptorSpec,
         n_node_scalars: int = 2,
         n_timescales: int = 1,
         time_indices: Sequence[int] | None = None,
-        n_types: int = 2,
-        radial_r_min: float = 0.7,
-        radial_r_max: float = 1.9,
-        radial_n: int = 13,
-        radial_width: float = 0.1,
-        angular_centers: Sequence[float] = (1.0, 1.3, 1.6, 1.9),
-        angular_width: float = 0.15,
-        l_min: int = 1,
-        l_max: int = 12,
-        cg_levels: int = 2,
-        cg_length: float = 2.0,
         cache: bool = True,
         figures: bool = True,
         g4_r_max: float = 6.0,
@@ -87,20 +88,8 @@ class DescriptorModel(PropensityBase):
             output_dir=output_dir,
         )
         self.automatic_optimization = False
-        self.spec = spec_from_config(
-            n_types=n_types,
-            radial_r_min=radial_r_min,
-            radial_r_max=radial_r_max,
-            radial_n=radial_n,
-            radial_width=radial_width,
-            angular_centers=tuple(angular_centers),
-            angular_width=angular_width,
-            l_min=l_min,
-            l_max=l_max,
-            cg_levels=cg_levels,
-            cg_length=cg_length,
-        )
-        self.n_types = int(n_types)
+        self.spec = net
+        n_types = self.n_types = net.n_types
         self.use_cache = bool(cache)
         d = self.spec.n_features
         self.register_buffer("feat_mean", torch.zeros(n_types, d, dtype=torch.float64))
@@ -204,8 +193,8 @@ class DescriptorRidgeModule(DescriptorModel):
 
     Args:
         alpha: ridge penalty on the standardised descriptors (sklearn ``Ridge`` convention:
-            unscaled sum of squares, unpenalised intercept). Descriptor arguments: see
-            :func:`interplay.glass.nn._descriptors.spec_from_config`.
+            unscaled sum of squares, unpenalised intercept). ``net`` and the other arguments:
+            see :class:`DescriptorModel`.
     """
 
     def __init__(self, alpha: float = 1.0, **kwargs):
@@ -213,7 +202,7 @@ class DescriptorRidgeModule(DescriptorModel):
         self.alpha = float(alpha)
         if self.alpha < 0:
             raise ConfigError(f"model.alpha={alpha}: must be >= 0")
-        self.save_hyperparameters()
+        self.save_hyperparameters(ignore=HPARAMS_IGNORE)
 
     def solve(self, x, y, particle_type):
         return ridge_fit(x, y, self.alpha)
@@ -227,6 +216,7 @@ class SoftnessSVMModule(DescriptorModel):
             propensity labelled +1; a number or one per timescale.
         immobile_fraction: fraction with the smallest propensity labelled -1 (number or list).
         C: SVM regularisation (LinearSVC ``C``). max_iter: LinearSVC iterations.
+        ``net`` and the other arguments: see :class:`DescriptorModel`.
     """
 
     def __init__(
@@ -247,7 +237,7 @@ class SoftnessSVMModule(DescriptorModel):
                 )
         self.C = check_positive("model.C", C)
         self.max_iter = int(max_iter)
-        self.save_hyperparameters()
+        self.save_hyperparameters(ignore=HPARAMS_IGNORE)
 
     def _per_timescale(self, key: str, value) -> list[float]:
         values = [float(value)] * self.n_timescales if np.isscalar(value) else list(value)

@@ -1,76 +1,77 @@
-"""LightningModule: SE(3)-GNN propensity regression (thesis §2.4.2-2.4.3).
+"""LightningModule of every gradient-trained propensity network (thesis §2.4.2-2.4.3).
 
-* Loss: mean squared error per timescale over all particles (A and B), summed over timescales
-  (multi-variate regression, Fig. 2.9).
-* Optimiser: Adam (lr 1e-3, betas (0.99, 0.999), weight decay 1e-7), learning rate halved at
-  the configured epochs (MultiStepLR).
-* Test: per-timescale Pearson for A and B (mean over configurations, and pooled), chi4^s(t),
-  G4(r, t) of predictions and ground truth; logged as ``test/pearson_A_t{k}`` (k = the dataset's
-  own time index), ``test/pearson_A`` (first / only timescale), ...; figures and an
-  ``observables.npz`` are written into the run directory. All of this lives in the shared base
-  :class:`interplay.glass.models._base.PropensityBase`, used by the baselines too.
+One shape for every model (lightning-hydra-template): ``conf/model/<name>.yaml`` names this
+module as ``_target_`` and passes it
+
+* ``net``: the network, a partial (``_partial_: true``) of a torch module of
+  :mod:`interplay.glass.nn` (:class:`~interplay.glass.nn.SE3GNN`,
+  :class:`~interplay.glass.nn.BapstGNN`, ...) that still lacks the data-known sizes
+  ``n_node_scalars`` and ``n_timescales``; this module completes it with the sizes that the
+  DataModule's ``model_kwargs()`` passes. Each architecture argument is therefore written once
+  in the YAML and once in the network's signature, never here;
+* ``optimizer``: a partial of a ``torch.optim`` optimizer (thesis: Adam, lr 1e-3, betas
+  (0.99, 0.999), weight decay 1e-7), completed with the trainable parameters;
+* ``scheduler`` (or null): a partial of a ``torch.optim.lr_scheduler`` scheduler stepped once
+  per epoch (thesis: MultiStepLR, lr halved at the configured epochs), completed with the
+  optimizer.
+
+Loss (MSE per timescale, summed over timescales, Fig. 2.9), label normalisation, validation /
+test observables and outputs are those of :class:`~interplay.glass.models._base.PropensityBase`,
+shared with the closed-form baselines.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
+from torch import nn
 
 from interplay.core import check_positive
-from interplay.glass.models._base import TYPE_NAMES, PropensityBase, adam_with_halvings, split_batch
-from interplay.glass.nn import SE3GNN, format_breakdown, parameter_breakdown
+from interplay.glass.models._base import HPARAMS_IGNORE, PropensityBase
 
 log = logging.getLogger(__name__)
 
-__all__ = ["TYPE_NAMES", "PropensityModule"]
-_split = split_batch  # backward-compatible name
+NetFactory = Callable[..., nn.Module]
+
+
+def build_net(net: nn.Module | NetFactory, n_node_scalars: int, n_timescales: int) -> nn.Module:
+    """The network itself, or the ``net`` partial of the config completed with the data sizes."""
+    if isinstance(net, nn.Module):
+        return net
+    return net(n_node_scalars=n_node_scalars, n_timescales=n_timescales)
 
 
 class PropensityModule(PropensityBase):
-    """Train / evaluate :class:`~interplay.glass.nn._se3gnn.SE3GNN` on glass graphs.
+    """Train / evaluate a propensity network ``graph batch -> (N, n_timescales)`` (module doc).
 
-    Architecture arguments are those of :class:`SE3GNN`; ``n_node_scalars``, ``n_timescales``
-    and ``time_indices`` come from the DataModule's ``model_kwargs()``. Label normalisation,
-    loss, validation / test observables and outputs are those of
-    :class:`~interplay.glass.models._base.PropensityBase` (shared with the baselines).
+    The network may define ``summary() -> str`` (logged at construction) and
+    ``parameter_counts() -> dict[str, int]`` (reported as ``n_parameters_<component>`` next to
+    ``n_parameters`` by :meth:`extra_results`); :class:`~interplay.glass.nn.SE3GNN` gives its
+    per-component breakdown (§2.4.2 "Number of parameters").
 
     Args:
-        lr, betas, weight_decay: Adam (§2.4.3). lr_milestones, lr_gamma: MultiStepLR.
+        net: the network or a partial of it lacking ``n_node_scalars`` / ``n_timescales``.
+        optimizer: partial of a ``torch.optim`` optimizer lacking the parameters.
+        scheduler: partial of an epoch-wise ``torch.optim.lr_scheduler`` lacking the optimizer,
+            or None (constant learning rate).
+        n_node_scalars, n_timescales, time_indices: from the DataModule's ``model_kwargs()``.
         target_norm: regress per-timescale standardised propensities (training-set mean / std,
             computed at the start of fit and stored in the checkpoint); predictions are mapped
             back to propensity units. False = raw MSE as in the thesis.
-        figures: write PNGs (Pearson vs t, chi4 vs t, G4 vs r) at test end.
-        g4_r_max, g4_bins: radial range / resolution of G4 (r_max capped at half the box).
-        output_dir: where figures go (default: the Trainer's ``default_root_dir``).
+        figures, g4_r_max, g4_bins, output_dir: see
+            :class:`~interplay.glass.models._base.PropensityBase`.
     """
 
     def __init__(
         self,
+        net: nn.Module | NetFactory,
+        optimizer: Callable[..., torch.optim.Optimizer],
+        scheduler: Callable[..., torch.optim.lr_scheduler.LRScheduler] | None = None,
         n_node_scalars: int = 2,
         n_timescales: int = 1,
         time_indices: Sequence[int] | None = None,
-        n_types: int = 2,
-        channels: int = 8,
-        l_max: int = 3,
-        n_layers: int = 8,
-        n_basis: int = 10,
-        r_cut: float = 2.0,
-        radial_hidden: int = 16,
-        radial_dropout: float = 0.3,
-        radial_out_activation: bool = True,
-        bn_momentum: float = 0.5,
-        bn_affine: bool = False,
-        residual: bool = True,
-        constant_scalar: bool = True,
-        decoder_bias: bool = False,
-        conv_impl: str = "e3nn",
-        lr: float = 1e-3,
-        betas: Sequence[float] = (0.99, 0.999),
-        weight_decay: float = 1e-7,
-        lr_milestones: Sequence[int] = (),
-        lr_gamma: float = 0.5,
         target_norm: bool = False,
         figures: bool = True,
         g4_r_max: float = 6.0,
@@ -88,45 +89,32 @@ class PropensityModule(PropensityBase):
             g4_bins=g4_bins,
             output_dir=output_dir,
         )
-        self.save_hyperparameters()
-        self.net = SE3GNN(
-            n_node_scalars=n_node_scalars,
-            n_timescales=n_timescales,
-            n_types=n_types,
-            channels=channels,
-            l_max=l_max,
-            n_layers=n_layers,
-            n_basis=n_basis,
-            r_cut=r_cut,
-            radial_hidden=radial_hidden,
-            radial_dropout=radial_dropout,
-            radial_out_activation=radial_out_activation,
-            bn_momentum=bn_momentum,
-            bn_affine=bn_affine,
-            residual=residual,
-            constant_scalar=constant_scalar,
-            decoder_bias=decoder_bias,
-            conv_impl=conv_impl,
-        )
-        self.lr = check_positive("model.lr", lr)
-        log.info("%s", format_breakdown(self.net))
+        self.save_hyperparameters(ignore=HPARAMS_IGNORE)
+        lr = getattr(optimizer, "keywords", {}).get("lr")
+        if lr is not None:  # torch accepts lr = 0: a run that never moves is a config error
+            check_positive("model.optimizer.lr", lr)
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.net = build_net(net, n_node_scalars, n_timescales)
+        summary = getattr(self.net, "summary", None)
+        log.info("%s", summary() if summary else f"{type(self.net).__name__}")
 
     def predict_normalized(self, batch) -> torch.Tensor:
         return self.net(batch)
 
     def extra_results(self) -> dict[str, float]:
-        b = parameter_breakdown(self.net)
-        return {
-            "n_parameters": float(b["total"]),
-            "n_parameters_radial_mlp": float(b["radial_mlp"]),
-            "n_parameters_mixing": float(b["mixing"]),
-            "n_parameters_batchnorm": float(b["batchnorm"]),
-            "n_parameters_decoders": float(b["decoders"]),
-        }
+        results = super().extra_results()
+        counts = getattr(self.net, "parameter_counts", None)
+        if counts is not None:
+            results.update({f"n_parameters_{k}": float(v) for k, v in counts().items()})
+        return results
 
-    # ------------------------------------------------------------------ optimiser
     def configure_optimizers(self):
-        hp = self.hparams
-        return adam_with_halvings(
-            self, self.lr, hp.weight_decay, hp.lr_milestones, hp.lr_gamma, betas=hp.betas
-        )
+        """The configured optimizer on the trainable parameters; the scheduler, if any, is
+        stepped once per epoch (§2.4.3: lr halved at the milestone epochs)."""
+        params = [p for p in self.parameters() if p.requires_grad]
+        opt = self.optimizer_factory(params)
+        if self.scheduler_factory is None:
+            return opt
+        sched = self.scheduler_factory(opt)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}

@@ -1,8 +1,11 @@
 """Torch modules of chapter 2 (no Lightning, no Hydra): the Bessel radial basis and radial
 MLPs (eqs. 2.66-2.67), the channel mixing (eq. 2.65), the SE(3) convolution and its
-tensor-product kernels (:mod:`.kernels`), the SE(3)-GNN (Fig. 2.8) and the structural
-descriptors of the baselines."""
+tensor-product kernels (:mod:`.kernels`), the SE(3)-GNN (Fig. 2.8), the message-passing GNN
+of Bapst et al. and the structural descriptors of the baselines. The networks are the ``net``
+of ``conf/model/*.yaml`` (a partial completed with ``n_node_scalars`` / ``n_timescales`` by
+:class:`interplay.glass.models.PropensityModule`)."""
 
+from interplay.glass.nn._bapst import EDGE_FEATURES, BapstGNN, EdgeUpdate, mlp
 from interplay.glass.nn._descriptors import (
     DESCRIPTOR_CACHE,
     DescriptorCache,
@@ -29,7 +32,15 @@ from interplay.glass.nn._mixing import ChannelMixing
 from interplay.glass.nn._radial import BesselBasis, RadialMLP
 from interplay.glass.nn._se3gnn import SE3GNN, THESIS_COUNTS, format_breakdown, parameter_breakdown
 
+# after _layers: importing the kernels registers conv_impl="fast" (the default of conf/model)
+from interplay.glass.nn.kernels import FastKernel
+
 __all__ = [
+    "EDGE_FEATURES",
+    "BapstGNN",
+    "EdgeUpdate",
+    "FastKernel",
+    "mlp",
     "real_spherical_harmonics_upto",
     "CONV_IMPLS",
     "E3nnKernel",

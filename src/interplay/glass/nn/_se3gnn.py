@@ -42,7 +42,8 @@ class SE3GNN(nn.Module):
     """Multi- or uni-variate propensity regressor (§2.4.2).
 
     Args:
-        n_node_scalars: columns of ``data.x`` (one-hot types, +1 with E_pot). From the data.
+        n_node_scalars: columns of ``data.x`` (one-hot types, +1 with E_pot). From the data:
+            the LightningModule completes the ``net`` partial of the config with it.
         n_timescales: outputs per particle (10 multi-variate, 1 uni-variate). From the data.
         n_types: particle types (decoders per type).
         channels: hidden channels per l (8 multi-variate, 4 uni-variate). l_max: max order.
@@ -80,10 +81,10 @@ class SE3GNN(nn.Module):
         super().__init__()
         self.n_node_scalars = check_int_at_least("model.n_node_scalars", n_node_scalars, 1)
         self.n_timescales = check_int_at_least("model.n_timescales", n_timescales, 1)
-        self.n_types = check_int_at_least("model.n_types", n_types, 1)
-        self.channels = check_int_at_least("model.channels", channels, 1)
-        self.l_max = check_int_at_least("model.l_max", l_max, 0)
-        self.n_layers = check_int_at_least("model.n_layers", n_layers, 1)
+        self.n_types = check_int_at_least("model.net.n_types", n_types, 1)
+        self.channels = check_int_at_least("model.net.channels", channels, 1)
+        self.l_max = check_int_at_least("model.net.l_max", l_max, 0)
+        self.n_layers = check_int_at_least("model.net.n_layers", n_layers, 1)
         self.residual = residual
         self.constant_scalar = constant_scalar
         self.n_scalars = n_node_scalars + int(constant_scalar)
@@ -174,6 +175,15 @@ class SE3GNN(nn.Module):
         """A torch_geometric ``Data``/``Batch`` (x, node_type, edge_index, edge_vec) -> (N, T)."""
         inv = self.invariants(data.x, data.edge_index, data.edge_vec)
         return self.decode(inv, data.node_type)
+
+    def summary(self) -> str:
+        """Per-component parameter table with the thesis numbers (logged at construction)."""
+        return format_breakdown(self)
+
+    def parameter_counts(self) -> dict[str, int]:
+        """Parameters per component, reported as ``n_parameters_<component>`` in results.json."""
+        b = parameter_breakdown(self)
+        return {k: b[k] for k in ("radial_mlp", "mixing", "batchnorm", "decoders")}
 
     def backbone_parameters(self):
         """Everything but the decoders (frozen for transfer-learning, §2.4.4)."""

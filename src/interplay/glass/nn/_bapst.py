@@ -1,4 +1,5 @@
-"""Message-passing GNN of Bapst et al., Nat. Phys. 16, 448 (2020): ``model=bapst_gnn``.
+"""Message-passing GNN of Bapst et al., Nat. Phys. 16, 448 (2020): the ``net`` of
+``model=bapst_gnn`` (trained by :class:`interplay.glass.models.PropensityModule`).
 
 Encode-process-decode graph network (their Fig. 1 / Methods), in plain torch (scatter by
 ``index_add_``), on the periodic glass graph (docs/CONVENTIONS.md; edges j -> i, row 1 of
@@ -26,16 +27,12 @@ cost on ~40 edges per node.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from interplay.core import ConfigError, DataError, check_int_at_least, check_positive
-from interplay.glass.models._base import PropensityBase, adam_with_halvings
-
-log = logging.getLogger(__name__)
+from interplay.core import ConfigError, DataError, check_int_at_least
 
 EDGE_FEATURES = {"distance": 1, "vector": 3}
 
@@ -67,7 +64,15 @@ class EdgeUpdate(nn.Module):
 
 
 class BapstGNN(nn.Module):
-    """Encode-process-decode GNN (see module doc) -> (N, n_timescales)."""
+    """Encode-process-decode GNN (see module doc) -> (N, n_timescales).
+
+    Args:
+        n_node_scalars, n_timescales: columns of ``data.x`` and outputs per particle; from the
+            data (the LightningModule completes the ``net`` partial of the config with them).
+        hidden: width of every MLP layer (64). mlp_layers: hidden layers per MLP (2).
+        n_recurrences: applications of the shared core block (7).
+        edge_features: "distance" (rotation-invariant) | "vector" (Bapst et al.).
+    """
 
     def __init__(
         self,
@@ -81,12 +86,12 @@ class BapstGNN(nn.Module):
         super().__init__()
         self.n_node_scalars = check_int_at_least("model.n_node_scalars", n_node_scalars, 1)
         check_int_at_least("model.n_timescales", n_timescales, 1)
-        check_int_at_least("model.hidden", hidden, 1)
-        check_int_at_least("model.mlp_layers", mlp_layers, 1)
-        self.n_recurrences = check_int_at_least("model.n_recurrences", n_recurrences, 0)
+        check_int_at_least("model.net.hidden", hidden, 1)
+        check_int_at_least("model.net.mlp_layers", mlp_layers, 1)
+        self.n_recurrences = check_int_at_least("model.net.n_recurrences", n_recurrences, 0)
         if edge_features not in EDGE_FEATURES:
             raise ConfigError(
-                f"model.edge_features={edge_features!r}: use one of {sorted(EDGE_FEATURES)}"
+                f"model.net.edge_features={edge_features!r}: use one of {sorted(EDGE_FEATURES)}"
             )
         self.edge_features = edge_features
         sizes = [hidden] * mlp_layers
@@ -96,6 +101,11 @@ class BapstGNN(nn.Module):
         self.edge_update = EdgeUpdate(2 * hidden, 2 * hidden, sizes)
         self.node_update = mlp(2 * hidden + hidden, sizes)
         self.decoder = mlp(hidden, [*sizes, n_timescales], activate_final=False)
+
+    def summary(self) -> str:
+        """One line for the training log (the SE(3)-GNN gives its per-component table)."""
+        n = sum(p.numel() for p in self.parameters() if p.requires_grad)
+        return f"BapstGNN: {n} parameters"
 
     def edge_inputs(self, edge_vec: torch.Tensor) -> torch.Tensor:
         if self.edge_features == "distance":
@@ -120,63 +130,3 @@ class BapstGNN(nn.Module):
             agg = agg.index_add(0, dst, e)  # sum over the incoming edges j -> i
             v = self.node_update(torch.cat([vin, agg], dim=-1))
         return self.decoder(v)
-
-
-class BapstGNNModule(PropensityBase):
-    """Lightning wrapper of :class:`BapstGNN`; training / evaluation as the SE(3)-GNN.
-
-    Args:
-        hidden, mlp_layers, n_recurrences, edge_features: the network (64, 2, 7, "distance").
-        lr, weight_decay: Adam. lr_milestones, lr_gamma: MultiStepLR (halvings).
-        target_norm, figures, g4_r_max, g4_bins, output_dir: see
-            :class:`~interplay.glass.models._base.PropensityBase`.
-    """
-
-    def __init__(
-        self,
-        n_node_scalars: int = 2,
-        n_timescales: int = 1,
-        time_indices: Sequence[int] | None = None,
-        hidden: int = 64,
-        mlp_layers: int = 2,
-        n_recurrences: int = 7,
-        edge_features: str = "distance",
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        lr_milestones: Sequence[int] = (),
-        lr_gamma: float = 0.5,
-        target_norm: bool = True,
-        figures: bool = True,
-        g4_r_max: float = 6.0,
-        g4_bins: int = 44,
-        output_dir: str | None = None,
-    ):
-        if time_indices is not None:
-            time_indices = [int(t) for t in time_indices]
-        super().__init__(
-            n_timescales=n_timescales,
-            time_indices=time_indices,
-            target_norm=target_norm,
-            figures=figures,
-            g4_r_max=g4_r_max,
-            g4_bins=g4_bins,
-            output_dir=output_dir,
-        )
-        self.save_hyperparameters()
-        self.net = BapstGNN(
-            n_node_scalars=n_node_scalars,
-            n_timescales=n_timescales,
-            hidden=hidden,
-            mlp_layers=mlp_layers,
-            n_recurrences=n_recurrences,
-            edge_features=edge_features,
-        )
-        self.lr = check_positive("model.lr", lr)
-        log.info("BapstGNN: %d parameters", self.n_parameters())
-
-    def predict_normalized(self, batch) -> torch.Tensor:
-        return self.net(batch)
-
-    def configure_optimizers(self):
-        hp = self.hparams
-        return adam_with_halvings(self, self.lr, hp.weight_decay, hp.lr_milestones, hp.lr_gamma)
