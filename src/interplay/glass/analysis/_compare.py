@@ -275,9 +275,7 @@ def write_outputs(rows: list[Row], out: Path, table: dict[str, Dataset]) -> None
 
 
 def main(argv: list[str] | None = None) -> list[Row]:
-    p = argparse.ArgumentParser(
-        prog="interplay-compare", description=__doc__.split("\n\n")[0]
-    )
+    p = argparse.ArgumentParser(prog="interplay-compare", description=__doc__.split("\n\n")[0])
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     p.add_argument("--datasets", nargs="+", default=None, help="ka3d botan (quick: ka3d)")
     p.add_argument("--botan-root", default="../shared/data/botan_T0.44")

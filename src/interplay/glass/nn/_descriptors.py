@@ -60,18 +60,21 @@ class DescriptorSpec:
 
     def __post_init__(self) -> None:
         if self.n_types < 1:
-            raise ConfigError(f"model.n_types={self.n_types}: need >= 1")
+            raise ConfigError(f"model.net.n_types={self.n_types}: need >= 1")
         if not self.radial_centers and not self.angular_centers:
-            raise ConfigError("model.radial_centers and model.angular_centers are both empty")
+            raise ConfigError(
+                "model.net.radial_centers and model.net.angular_centers are both empty"
+            )
         for key in ("radial_width", "angular_width", "cg_length"):
             if not getattr(self, key) > 0:
                 raise ConfigError(f"model.{key}={getattr(self, key)}: must be > 0")
         if not 0 <= self.l_min <= self.l_max:
             raise ConfigError(
-                f"model.l_min={self.l_min}, model.l_max={self.l_max}: need 0 <= l_min <= l_max"
+                f"model.net.l_min={self.l_min}, model.net.l_max={self.l_max}: "
+                "need 0 <= l_min <= l_max"
             )
         if self.cg_levels < 0:
-            raise ConfigError(f"model.cg_levels={self.cg_levels}: must be >= 0")
+            raise ConfigError(f"model.net.cg_levels={self.cg_levels}: must be >= 0")
         object.__setattr__(self, "radial_centers", tuple(float(r) for r in self.radial_centers))
         object.__setattr__(self, "angular_centers", tuple(float(r) for r in self.angular_centers))
         object.__setattr__(self, "names", tuple(self._names()))
@@ -245,7 +248,7 @@ def spec_from_config(
 ) -> DescriptorSpec:
     """A :class:`DescriptorSpec` from flat config keys (``radial_n`` evenly spaced centres)."""
     if radial_n < 0:
-        raise ConfigError(f"model.radial_n={radial_n}: must be >= 0")
+        raise ConfigError(f"model.net.radial_n={radial_n}: must be >= 0")
     radial = np.linspace(radial_r_min, radial_r_max, radial_n) if radial_n else []
     return DescriptorSpec(
         n_types=int(n_types),

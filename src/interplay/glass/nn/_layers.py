@@ -98,7 +98,8 @@ def make_kernel(conv_impl: str, irreps_in: o3.Irreps, l_max: int) -> TensorProdu
                 raise
     if conv_impl not in CONV_IMPLS:
         raise ConfigError(
-            f"model.conv_impl={conv_impl!r} is not available: choose one of {sorted(CONV_IMPLS)}."
+            f"model.net.conv_impl={conv_impl!r} is not available: "
+            f"choose one of {sorted(CONV_IMPLS)}."
         )
     return CONV_IMPLS[conv_impl](irreps_in, l_max)
 

@@ -25,8 +25,8 @@ class BesselBasis(nn.Module):
 
     def __init__(self, n_basis: int = 10, r_cut: float = 2.0):
         super().__init__()
-        self.n_basis = check_int_at_least("model.n_basis", n_basis, 1)
-        self.r_cut = check_positive("model.r_cut", r_cut)
+        self.n_basis = check_int_at_least("model.net.n_basis", n_basis, 1)
+        self.r_cut = check_positive("model.net.r_cut", r_cut)
         self.register_buffer(
             "freqs", torch.arange(1, n_basis + 1, dtype=torch.float32) * math.pi / r_cut
         )
@@ -62,7 +62,7 @@ class RadialMLP(nn.Module):
     ):
         super().__init__()
         if not 0.0 <= dropout < 1.0:
-            raise ConfigError(f"model.radial_dropout={dropout!r} must be in [0, 1).")
+            raise ConfigError(f"model.net.radial_dropout={dropout!r} must be in [0, 1).")
         self.lin1 = nn.Linear(n_basis, hidden)
         self.bn = nn.BatchNorm1d(hidden)
         self.dropout = nn.Dropout(dropout)

@@ -1,4 +1,4 @@
-"""Fast channel-wise Clebsch-Gordan convolution (thesis eq. 2.64): ``model.conv_impl=fast``.
+"""Fast channel-wise Clebsch-Gordan convolution (thesis eq. 2.64): ``model.net.conv_impl=fast``.
 
 Computes the same function as the reference :class:`~interplay.glass.nn._layers.E3nnKernel`
 (e3nn ``TensorProduct`` in ``uvu`` mode with per-edge weights, ``irrep_normalization=
@@ -8,7 +8,7 @@ Computes the same function as the reference :class:`~interplay.glass.nn._layers.
 
 with ``C^t = o3.wigner_3j(l_I, l_F, l_O)`` and e3nn's path weight ``p_t = sqrt(2 l_O + 1)``.
 Same inputs, same output layout, no parameters: models and checkpoints switch between the
-two with ``model.conv_impl`` (docs/fast_conv.md).
+two with ``model.net.conv_impl`` (docs/fast_conv.md).
 
 How it is made fast:
 
