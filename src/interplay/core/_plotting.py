@@ -49,11 +49,17 @@ def _has_display() -> bool:
 
 
 def _backend_chosen(matplotlib: Any) -> bool:
-    """True when a backend was set (``MPLBACKEND``, matplotlibrc, ``matplotlib.use``)."""
-    if "matplotlib.pyplot" in sys.modules or os.environ.get("MPLBACKEND"):
+    """True when a backend was set (``MPLBACKEND``, matplotlibrc, ``matplotlib.use``).
+
+    Importing pyplot does not choose one (torchmetrics imports it for every Lightning run);
+    matplotlib < 3.7 cannot tell, so there an imported pyplot counts as a choice.
+    """
+    if os.environ.get("MPLBACKEND"):
         return True
     get = getattr(matplotlib.rcParams, "_get_backend_or_none", None)
-    return get is not None and get() is not None
+    if get is None:
+        return "matplotlib.pyplot" in sys.modules
+    return get() is not None
 
 
 def pyplot() -> Any:
