@@ -160,7 +160,7 @@ def replica_vs_montecarlo(cfg: Any, out: Path) -> dict:
             rows += _extrapolate(by_n, sizes, quantities, z_max)
     table = pd.DataFrame(rows)
     write_csv(out / "replica_vs_montecarlo.csv", table)
-    _plot_comparison(table, out / "replica_vs_montecarlo.png")
+    _plot_comparison(table, out / "replica_vs_montecarlo.png", int(mc.get("dpi", 130)))
     with pd.option_context("display.width", 160):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     n_bad = int((~table["agree"]).sum())
@@ -168,7 +168,7 @@ def replica_vs_montecarlo(cfg: Any, out: Path) -> dict:
     return {"table": table}
 
 
-def _plot_comparison(table, path) -> None:
+def _plot_comparison(table, path: Path, dpi: int) -> None:
     plt = pyplot()
     quantities = [q for q in table["quantity"].unique() if not q.startswith("R(random")]
     sizes = list(table["N"].unique())
@@ -198,4 +198,4 @@ def _plot_comparison(table, path) -> None:
     np.atleast_1d(axes)[0].set_xlabel(r"$b_0$ / $\rho_{train}$", fontsize=8)
     np.atleast_1d(axes)[0].legend(fontsize=6)
     fig.tight_layout()
-    save_figure(fig, path, dpi=130)
+    save_figure(fig, path, dpi=dpi)
