@@ -8,6 +8,7 @@ to :mod:`interplay.glass.nn`) may depend on it. Hydra-aware helpers (run directo
 
 from interplay.core._atomic import atomic_open, write_csv, write_json, write_npz
 from interplay.core._errors import ConfigError, ConvergenceError, DataError
+from interplay.core._plotting import COLORS, PLOT_STYLE, new_figure, pyplot, save_figure
 from interplay.core._validation import (
     check_choice,
     check_finite,
@@ -17,6 +18,8 @@ from interplay.core._validation import (
 )
 
 __all__ = [
+    "COLORS",
+    "PLOT_STYLE",
     "ConfigError",
     "ConvergenceError",
     "DataError",
@@ -26,6 +29,9 @@ __all__ = [
     "check_int_at_least",
     "check_open_unit",
     "check_positive",
+    "new_figure",
+    "pyplot",
+    "save_figure",
     "write_csv",
     "write_json",
     "write_npz",

@@ -1,23 +1,22 @@
-"""The body of ``solve.py``: grids of RS saddle points, derived optima, figures, Monte Carlo.
+"""The dispatcher of ``python solve.py``: one task per run, its outputs, a printed summary.
 
-``run(cfg)`` dispatches on ``cfg.task``:
+``run(cfg)`` looks up ``cfg.task`` in :data:`TASKS`:
 
 * ``grid`` (default): the Cartesian grid of ``alpha, T, b0, rho_train, learn_bias`` (each a
   scalar, a list or ``{start, stop, num[, log]}``), with metrics for every ``rho_test``;
-  writes ``results.csv`` (columns :data:`RESULT_COLUMNS`) and, when ``rho_train`` has >= 3
-  values, ``optima.csv`` (ρ(R*), ρ(b*), argmax of every metric); prints a summary.
-* ``figure``: a thesis figure (:mod:`interplay.imbalance.figures._registry`).
+  writes ``results.csv`` (columns :data:`~interplay.imbalance.theory.RESULT_COLUMNS`) and,
+  when ``rho_train`` has >= 3 values, ``optima.csv`` (ρ(R*), ρ(b*), argmax of every metric);
+  prints a summary. The library behind it is :func:`interplay.imbalance.theory.solve_table`.
+* ``figure``: a thesis figure (:func:`interplay.imbalance.figures.make_figure`).
 * ``montecarlo``: replica theory vs finite-N Monte Carlo
-  (:mod:`interplay.imbalance.montecarlo._comparison`).
+  (:func:`interplay.imbalance.montecarlo.replica_vs_montecarlo`).
+
+Nothing here is imported by the library: this module sits on top of the imbalance layers.
 """
 
 from __future__ import annotations
 
-import itertools
-import logging
-import math
-import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,221 +25,15 @@ import pandas as pd
 
 from interplay.core import ConfigError, write_csv
 from interplay.core.config import resolve_output_dir
-from interplay.imbalance.data import intrinsic_imbalance, resolve_rho
-from interplay.imbalance.theory import (
-    TEST_METRICS,
-    ControlParams,
-    CurveSolver,
-    SaddlePoint,
-    curve_argmax,
-    curve_root,
-    generalization_metrics,
-    solve_grid,
-)
-
-log = logging.getLogger(__name__)
-
-RESULT_COLUMNS = (
-    "alpha",
-    "T",
-    "b0",
-    "rho_train",
-    "rho_test",
-    "learn_bias",
-    "q",
-    "R",
-    "b",
-    "train_error",
-    *TEST_METRICS,
-    "converged",
-    "residual",
-)
-AXES = ("alpha", "T", "b0", "rho_train", "learn_bias")
+from interplay.imbalance.figures import make_figure
+from interplay.imbalance.montecarlo import replica_vs_montecarlo
+from interplay.imbalance.theory import AXES, solve_table
 
 
-# -- configuration values --------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    try:
-        from omegaconf import OmegaConf
-
-        if OmegaConf.is_config(value):
-            return OmegaConf.to_container(value, resolve=True)
-    except ImportError:  # pragma: no cover
-        pass
-    return value
-
-
-def axis_values(name: str, value: Any) -> list:
-    """A config value as a list: scalar, list, or ``{start, stop, num[, log]}`` (linspace)."""
-    value = _plain(value)
-    if isinstance(value, dict):
-        missing = {"start", "stop", "num"} - set(value)
-        if missing:
-            raise ConfigError(
-                f"{name}={value!r}: a range needs the keys start, stop, num (and optionally log)."
-            )
-        num = int(value["num"])
-        if num < 1:
-            raise ConfigError(f"{name}.num={num} must be >= 1.")
-        if value.get("log", False):
-            if value["start"] <= 0 or value["stop"] <= 0:
-                raise ConfigError(f"{name}: a log range needs start, stop > 0, got {value!r}.")
-            return [float(v) for v in np.geomspace(value["start"], value["stop"], num)]
-        return [float(v) for v in np.linspace(value["start"], value["stop"], num)]
-    values = list(value) if isinstance(value, list | tuple) else [value]
-    if not values:
-        raise ConfigError(f"{name} is an empty list: give at least one value.")
-    return values
-
-
-def resolve_rho_test(value: Any, b0: float, rho_train: float) -> float:
-    """``rho_test``: a number, ``intrinsic`` (rho0(b0)), ``balanced`` or ``train`` (= rho_train)."""
-    if value == "train":
-        return rho_train
-    return resolve_rho("rho_test", value, intrinsic_imbalance(b0))
-
-
-def make_params(raw: dict) -> ControlParams:
-    """ControlParams from one grid point whose rho_train may be ``intrinsic``/``balanced``."""
-    try:
-        b0 = float(raw["b0"])
-        rho = resolve_rho("rho_train", raw["rho_train"], intrinsic_imbalance(b0))
-        learn = raw["learn_bias"]
-        if not isinstance(learn, bool):
-            raise ConfigError(f"learn_bias={learn!r} must be true or false.")
-        return ControlParams(float(raw["alpha"]), float(raw["T"]), b0, rho, learn)
-    except (TypeError, ValueError) as err:
-        if isinstance(err, ConfigError):
-            raise
-        raise ConfigError(f"bad grid point {raw}: {err}") from err
-
-
-# -- results table -------------------------------------------------------------------------
-
-
-def result_rows(point: SaddlePoint, rho_tests: Sequence[Any]) -> list[dict]:
-    """One row of :data:`RESULT_COLUMNS` per rho_test; NaN order parameters if not converged."""
-    p = point.params
-    rows = []
-    for spec in rho_tests:
-        rho_test = resolve_rho_test(spec, p.b0, p.rho_train)
-        row = {
-            "alpha": p.alpha,
-            "T": p.T,
-            "b0": p.b0,
-            "rho_train": p.rho_train,
-            "rho_test": rho_test,
-            "learn_bias": p.learn_bias,
-            "converged": point.converged,
-            "residual": point.residual,
-        }
-        if point.converged:
-            metrics = generalization_metrics(point.R, point.b, p.b0, rho_test)
-            row.update(q=point.q, R=point.R, b=point.b, train_error=point.train_error)
-            row.update({k: float(v) for k, v in metrics.items()})
-        else:  # never passed off as a solution
-            row.update({k: math.nan for k in ("q", "R", "b", "train_error", *TEST_METRICS)})
-        rows.append({k: row[k] for k in RESULT_COLUMNS})
-    return rows
-
-
-def metric_objective(metric: str, spec: Any):
-    """``point -> metric`` for the optimum search (rho_test may follow rho_train)."""
-
-    def objective(point: SaddlePoint) -> float:
-        p = point.params
-        rho_test = resolve_rho_test(spec, p.b0, p.rho_train)
-        return float(generalization_metrics(point.R, point.b, p.b0, rho_test)[metric])
-
-    return objective
-
-
-def curve_optima(
-    base: ControlParams,
-    points: Sequence[SaddlePoint],
-    rho_tests: Sequence[Any],
-    metrics: Sequence[str] = TEST_METRICS,
-    solver_kw: dict | None = None,
-) -> list[dict]:
-    """ρ(R*), ρ(b*) and the argmax of each metric along ρ_train (refined, not grid values)."""
-    solver_kw = solver_kw or {}
-    curve = CurveSolver(base, points, **solver_kw)
-    rhos = sorted({p.params.rho_train for p in points if p.converged})
-    head = {"alpha": base.alpha, "T": base.T, "b0": base.b0, "learn_bias": base.learn_bias}
-    rows = []
-    if len(rhos) < 3:
-        return rows
-    try:
-        star = curve_argmax(curve, lambda p: p.R, rhos)
-        rows.append({**head, "quantity": "R", "rho_test": math.nan, **_star(star)})
-        if base.learn_bias:
-            root = curve_root(curve, lambda p: float(np.clip(p.b - base.b0, -1e3, 1e3)), rhos)
-            rows.append(
-                {
-                    **head,
-                    "quantity": "b=b0",
-                    "rho_test": math.nan,
-                    "rho_train_star": root["rho"] if root else math.nan,
-                    "value": base.b0 if root else math.nan,
-                    "at_boundary": False,
-                }
-            )
-        for spec, metric in itertools.product(rho_tests, metrics):
-            if metric == "gen_error":
-                continue  # = 1 - accuracy
-            star = curve_argmax(curve, metric_objective(metric, spec), rhos)
-            rho_t = spec if isinstance(spec, str) else float(spec)
-            rows.append({**head, "quantity": metric, "rho_test": rho_t, **_star(star)})
-    except RuntimeError as err:
-        log.warning("optimum search failed for %s: %s", base, err)
-    return rows
-
-
-def _star(star: dict) -> dict:
-    return {
-        "rho_train_star": star["rho"],
-        "value": star["value"],
-        "at_boundary": star["at_boundary"],
-    }
-
-
-def solve_table(cfg) -> tuple[pd.DataFrame, pd.DataFrame | None, list[SaddlePoint], float]:
-    """Solve the grid of ``cfg`` (top-level keys) -> (results, optima or None, points, seconds)."""
-    axes = {name: axis_values(name, cfg[name]) for name in AXES}
-    rho_tests = axis_values("rho_test", cfg.rho_test)
-    solver_kw = dict(_plain(cfg.get("solver", {})) or {})
-    start = time.perf_counter()
-    points = solve_grid(
-        axes,
-        n_jobs=int(cfg.get("n_jobs", 1)),
-        parallel_min_points=int(cfg.get("parallel_min_points", 400)),
-        solver_kw=solver_kw,
-        make_params=make_params,
-    )
-    grid_seconds = time.perf_counter() - start
-    results = pd.DataFrame(
-        [row for point in points for row in result_rows(point, rho_tests)],
-        columns=list(RESULT_COLUMNS),
-    )
-    optima = None
-    numeric_rho = all(not isinstance(v, str) for v in axes["rho_train"])
-    if cfg.get("optima", True) and numeric_rho and len(axes["rho_train"]) >= 3:
-        rows = []
-        groups: dict[tuple, list[SaddlePoint]] = {}
-        for point in points:
-            p = point.params
-            groups.setdefault((p.alpha, p.T, p.b0, p.learn_bias), []).append(point)
-        for (alpha, T, b0, learn), pts in groups.items():
-            base = ControlParams(alpha, T, b0, 0.5, learn)
-            rows.extend(curve_optima(base, pts, rho_tests, solver_kw=solver_kw))
-        optima = pd.DataFrame(rows)
-    results.attrs["grid_seconds"] = grid_seconds
-    return results, optima, points, time.perf_counter() - start
-
-
-def print_summary(results: pd.DataFrame, optima: pd.DataFrame | None, seconds: float, n_rows: int):
+def print_summary(
+    results: pd.DataFrame, optima: pd.DataFrame | None, seconds: float, n_rows: int
+) -> None:
+    """Counts of converged / trivial points, a thinned table and the refined optima."""
     n_points = len(results.drop_duplicates(list(AXES)))
     n_conv = int(results.drop_duplicates(list(AXES))["converged"].sum())
     grid_s = results.attrs.get("grid_seconds", seconds)
@@ -272,24 +65,28 @@ def print_summary(results: pd.DataFrame, optima: pd.DataFrame | None, seconds: f
             print(optima.to_string(index=False, float_format=lambda v: f"{v:.5g}"))
 
 
-def run(cfg, output_dir: str | Path | None = None) -> dict:
+def solve_grid_task(cfg: Any, out: Path) -> dict:
+    """``task=grid``: ``results.csv`` (+ ``optima.csv``) of the configured grid, and a summary."""
+    results, optima, _, seconds = solve_table(cfg)
+    write_csv(out / "results.csv", results)
+    if optima is not None:
+        write_csv(out / "optima.csv", optima)
+    print_summary(results, optima, seconds, int(cfg.get("summary_rows", 40)))
+    print(f"Wrote {out / 'results.csv'}")
+    return {"results": results, "optima": optima, "seconds": seconds}
+
+
+#: ``cfg.task`` -> the function that runs it with ``(cfg, output_dir)``.
+TASKS: dict[str, Callable[[Any, Path], dict]] = {
+    "grid": solve_grid_task,
+    "figure": make_figure,
+    "montecarlo": replica_vs_montecarlo,
+}
+
+
+def run(cfg: Any, output_dir: str | Path | None = None) -> dict:
     """Run the task of ``cfg`` and write its outputs into ``output_dir`` (the Hydra run dir)."""
-    out = resolve_output_dir(output_dir)
     task = cfg.get("task", "grid")
-    if task == "grid":
-        results, optima, _, seconds = solve_table(cfg)
-        write_csv(out / "results.csv", results)
-        if optima is not None:
-            write_csv(out / "optima.csv", optima)
-        print_summary(results, optima, seconds, int(cfg.get("summary_rows", 40)))
-        print(f"Wrote {out / 'results.csv'}")
-        return {"results": results, "optima": optima, "seconds": seconds}
-    if task == "figure":
-        from interplay.imbalance.figures import make_figure
-
-        return make_figure(cfg, out)
-    if task == "montecarlo":
-        from interplay.imbalance.montecarlo import replica_vs_montecarlo
-
-        return replica_vs_montecarlo(cfg, out)
-    raise ConfigError(f"task={task!r} is not understood: use grid, figure or montecarlo.")
+    if task not in TASKS:
+        raise ConfigError(f"task={task!r} is not understood: use one of {', '.join(TASKS)}.")
+    return TASKS[task](cfg, resolve_output_dir(output_dir))

@@ -1,24 +1,15 @@
-"""Figures of the SVM-softness toy model (paper Figs. 1-6), matplotlib Agg, PNG."""
+"""Figures of the SVM-softness toy model (paper Figs. 1-6), PNG in the shared plotting style
+(:func:`interplay.core.pyplot`, :func:`interplay.core.save_figure`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from interplay.core import atomic_open  # noqa: E402
-from interplay.softness_toy._model import Inference  # noqa: E402
-
-
-def _save(fig, path: Path, dpi: int) -> None:
-    with atomic_open(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
+from interplay.core import pyplot, save_figure
+from interplay.softness_toy._model import Inference
 
 
 def plot_inference(
@@ -27,6 +18,7 @@ def plot_inference(
     """Four panels as Fig. 1 (also Figs. 2, 4): (a) log P vs S per T, (b) log P vs 1/T per S,
     (c) inferred barrier vs S, (d) inferred vs true barrier with the regression line."""
     label = "log P/(1-P)" if mode == "logit" else "log P"
+    plt = pyplot()
     fig, ax = plt.subplots(1, 4, figsize=(17, 4), layout="constrained")
     colors = plt.cm.viridis(np.linspace(0, 1, len(inf.temperatures)))
     for T, row, c in zip(inf.temperatures, inf.log_p, colors):
@@ -56,14 +48,14 @@ def plot_inference(
     ax[3].set(xlabel="true barrier E", ylabel="inferred barrier", title="(d) inferred vs true")
     ax[3].legend(fontsize=8)
     fig.suptitle(title)
-    _save(fig, path, dpi)
+    save_figure(fig, path, dpi, bbox_inches="tight")
 
 
 def plot_sweep(
     frame: pd.DataFrame, hue: str, path: Path, title: str, dpi: int = 120, logx_hue: bool = False
 ) -> None:
     """Fig. 3 / Fig. 5: (a) inferred-vs-true slope and (b) test accuracy vs n_train, per hue."""
-    fig, ax = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    fig, ax = pyplot().subplots(1, 2, figsize=(11, 4), layout="constrained")
     for value, grp in frame.groupby(hue, sort=True):
         stats = grp.drop(columns=[hue]).groupby("n_train").agg(["mean", "std"]).reset_index()
         name = f"{hue}={value:g}" if logx_hue or isinstance(value, float) else f"{value}"
@@ -77,7 +69,7 @@ def plot_sweep(
               title="(b) prediction accuracy")  # fmt: skip
     ax[0].legend(fontsize=8)
     fig.suptitle(title)
-    _save(fig, path, dpi)
+    save_figure(fig, path, dpi, bbox_inches="tight")
 
 
 def plot_rfe(frame: pd.DataFrame, best: int, n_relevant: int, path: Path, dpi: int = 120) -> None:
@@ -86,7 +78,7 @@ def plot_rfe(frame: pd.DataFrame, best: int, n_relevant: int, path: Path, dpi: i
     keys = [("inferred_energy_variance", "(a) Var inferred barrier"),
             ("test_accuracy", "(b) test accuracy"),
             ("inferred_energy_slope", "(c) slope inferred vs true (needs true E)")]  # fmt: skip
-    fig, ax = plt.subplots(1, 3, figsize=(15, 4), layout="constrained")
+    fig, ax = pyplot().subplots(1, 3, figsize=(15, 4), layout="constrained")
     for a, (key, title) in zip(ax, keys):
         a.errorbar(stats["n_features"], stats[key]["mean"], yerr=stats[key]["std"], marker="o",
                    ms=3, capsize=2)  # fmt: skip
@@ -94,4 +86,4 @@ def plot_rfe(frame: pd.DataFrame, best: int, n_relevant: int, path: Path, dpi: i
         a.axvline(n_relevant, color="k", lw=0.8, ls="--", label=f"relevant = {n_relevant}")
         a.set(xlabel="features kept by RFE", title=title)
     ax[0].legend(fontsize=8)
-    _save(fig, path, dpi)
+    save_figure(fig, path, dpi, bbox_inches="tight")

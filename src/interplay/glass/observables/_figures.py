@@ -1,7 +1,8 @@
 """Matplotlib figures of the propensity observables (thesis Figs. 2.10-2.13, 2.17).
 
-Every function writes one PNG and returns its path. Figures are built with
-``matplotlib.figure.Figure`` (no pyplot state, no display needed, the backend is left alone).
+Every function writes one PNG and returns its path. Figures are built in the shared plotting
+style without pyplot (:func:`interplay.core.new_figure`: no pyplot state, no display needed,
+the backend is left alone) and written atomically by :func:`interplay.core.save_figure`.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from interplay.core import new_figure, save_figure
+
 
 def _figure(size: tuple[float, float] = (5.0, 3.6)):
-    from matplotlib.figure import Figure  # noqa: PLC0415
-
-    fig = Figure(figsize=size)
-    return fig, fig.subplots()
+    return new_figure(size)
 
 
 def _time_axis(times: Sequence[float] | None, n: int) -> tuple[np.ndarray, str, bool]:
@@ -49,7 +49,7 @@ def plot_pearson_vs_time(
     ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=120)
 
 
 def plot_chi4(
@@ -70,7 +70,7 @@ def plot_chi4(
     ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=120)
 
 
 def plot_g4(
@@ -95,7 +95,7 @@ def plot_g4(
     ax.set_title(title)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=120)
 
 
 def plot_transfer_matrix(
@@ -122,11 +122,4 @@ def plot_transfer_matrix(
     ax.set_title(title)
     ax.legend(fontsize=6, ncol=2)
     fig.tight_layout()
-    return _save(fig, path)
-
-
-def _save(fig, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    return path
+    return save_figure(fig, path, dpi=120)

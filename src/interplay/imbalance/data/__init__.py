@@ -1,6 +1,7 @@
 """Data of chapter 1: teacher-student sampling (eqs. 1.32-1.36), imbalance regimes, AD image
 datasets (digits, CIFAR-10) and the DataModules that ``conf/data/*.yaml`` name."""
 
+from interplay.imbalance.data._cifar import torchvision_available
 from interplay.imbalance.data._images import (
     CIFAR10AnomalyDataModule,
     DigitsAnomalyDataModule,
@@ -35,4 +36,5 @@ __all__ = [
     "sample_inputs",
     "sample_teacher",
     "sample_teacher_field",
+    "torchvision_available",
 ]

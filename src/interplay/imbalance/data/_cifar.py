@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 from interplay.core import DataError, check_choice
-from interplay.imbalance.models import torchvision_available
 
 BATCH_DIR = "cifar-10-batches-py"
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
@@ -44,6 +43,20 @@ PIXEL_MEAN = (0.4914, 0.4822, 0.4465)
 PIXEL_STD = (0.2470, 0.2435, 0.2616)
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 READERS = ("auto", "torchvision", "pickle")
+
+
+def torchvision_available() -> bool:
+    """Whether torchvision is installed (an optional dependency: ``pip install -e '.[vision]'``).
+
+    Lives with the data because the CIFAR reader is its lowest user; the ResNet builder of
+    :mod:`interplay.imbalance.models` asks the same function.
+    """
+    try:
+        import torchvision  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
 
 _ALLOWED_GLOBALS = {
     ("numpy", "ndarray"),

@@ -31,7 +31,15 @@ import torch
 from lightning.pytorch import LightningDataModule
 
 from interplay.core import ConfigError, check_int_at_least, check_open_unit
-from interplay.imbalance.data import _cifar as cifar
+from interplay.imbalance.data._cifar import (
+    CLASSES,
+    IMAGE_SHAPE,
+    PIXEL_MEAN,
+    PIXEL_STD,
+    READERS,
+    TRAIN_PER_CLASS,
+    load_cifar10,
+)
 from interplay.imbalance.data._regimes import resolve_rho
 from interplay.imbalance.data._teacher_student import ReplicaBatches, replica_generators
 
@@ -294,11 +302,11 @@ class CIFAR10AnomalyDataModule(ImageAnomalyDataModule):
     only) fetches the archive into ``root``.
     """
 
-    class_names = cifar.CLASSES
-    image_shape = cifar.IMAGE_SHAPE
+    class_names = CLASSES
+    image_shape = IMAGE_SHAPE
     pixel_scale = 1.0 / 255.0
-    pixel_mean = cifar.PIXEL_MEAN
-    pixel_std = cifar.PIXEL_STD
+    pixel_mean = PIXEL_MEAN
+    pixel_std = PIXEL_STD
 
     def __init__(
         self,
@@ -309,12 +317,12 @@ class CIFAR10AnomalyDataModule(ImageAnomalyDataModule):
         **kwargs,
     ):
         self.root, self.reader, self.download = str(root), reader, bool(download)
-        if reader not in cifar.READERS:
-            raise ConfigError(f"data.reader={reader!r} must be one of {list(cifar.READERS)}.")
+        if reader not in READERS:
+            raise ConfigError(f"data.reader={reader!r} must be one of {list(READERS)}.")
         super().__init__(anomaly_class=anomaly_class, **kwargs)
 
     def nominal_class_counts(self) -> np.ndarray:
-        return np.full(10, cifar.TRAIN_PER_CLASS)
+        return np.full(10, TRAIN_PER_CLASS)
 
     def load_splits(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        return cifar.load_cifar10(self.root, self.reader, self.download)
+        return load_cifar10(self.root, self.reader, self.download)

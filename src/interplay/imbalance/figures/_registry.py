@@ -1,58 +1,66 @@
-"""Reproductions of the replica-theory figures of thesis §1.3.3 (Figs. 1.3, 1.5-1.8).
+"""The registry of thesis figures: ``figure.name`` -> the function that draws it.
 
-Each ``figure.name`` of ``conf/experiment/theory_fig*.yaml`` maps to a function (``FIGURES``) that
-solves the needed saddle points (with continuation), refines the starred optima with
-bounded Brent / brentq searches, and writes ``<name>.png``, the plotted data
-``<name>.csv`` and the optima ``<name>_optima.csv`` into the run directory. With
-``overlay_csv`` (the ``summary.csv`` of ``interplay-collect MULTIRUN_DIR``) the SGD
-results (``<metric>_mean`` ± ``<metric>_sem``) are drawn over the theory curves.
+Contract of a figure (what :func:`register_figure` expects and :func:`make_figure` provides):
 
-The figure data (saddle-point curves) is computed in :mod:`.theory_figures_data`, drawing and
-writing live in :mod:`.theory_figures_plot`, and the figures themselves in
-:mod:`.theory_figures_rho` (Figs. 1.3, 1.5, 1.6) and :mod:`.theory_figures_scan` (Figs. 1.7,
-1.8); their public names are re-exported here.
+* It is a function ``fig(fc, solver_kw, table, out) -> dict`` registered once under a unique
+  name with ``@register_figure("fig1_5")``; the name is the ``figure.name`` of its config
+  ``conf/experiment/theory_<name>.yaml``, which holds every number the figure uses.
+* ``fc`` is that ``figure:`` node, ``solver_kw`` the ``solver:`` options of
+  ``conf/solve.yaml`` (passed on to every saddle-point solve), ``table`` the SGD overlay
+  (``overlay_csv``, read by :func:`~interplay.imbalance.figures._helpers.load_overlay`;
+  ``None`` when not configured) and ``out`` the run directory.
+* It writes ``<name>.png``, ``<name>.csv`` (the plotted data) and, when it stars optima,
+  ``<name>_optima.csv`` -- by returning :func:`~interplay.imbalance.figures._helpers.save_outputs`,
+  whose dict ``{"png", "data", "optima"}`` is its return value.
+
+Registration happens when the figure's module is imported; :mod:`interplay.imbalance.figures`
+imports every figure module, so importing the package is enough to fill the registry.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 from interplay.core import ConfigError
-from interplay.imbalance.figures._data import result_rows_many, solve_curves
-from interplay.imbalance.figures._plot import COLORS, load_overlay, overlay
-from interplay.imbalance.figures._rho import fig1_3, fig1_5, fig1_6
-from interplay.imbalance.figures._scan import fig1_7, fig1_8
-from interplay.imbalance.solve import _plain
+from interplay.imbalance.figures._helpers import load_overlay
+from interplay.imbalance.theory import plain_value
 
-__all__ = [
-    "COLORS",
-    "FIGURES",
-    "fig1_3",
-    "fig1_5",
-    "fig1_6",
-    "fig1_7",
-    "fig1_8",
-    "load_overlay",
-    "make_figure",
-    "overlay",
-    "result_rows_many",
-    "solve_curves",
-]
+#: ``(fc, solver_kw, table, out) -> {"png", "data", "optima"}``
+FigureFn = Callable[[Any, dict, Any, Path], dict]
 
-log = logging.getLogger(__name__)
+_REGISTRY: dict[str, FigureFn] = {}
 
-FIGURES = {"fig1_3": fig1_3, "fig1_5": fig1_5, "fig1_6": fig1_6, "fig1_7": fig1_7, "fig1_8": fig1_8}
+#: Read-only view of the registered figures, by ``figure.name``.
+FIGURES: Mapping[str, FigureFn] = MappingProxyType(_REGISTRY)
 
 
-def make_figure(cfg, out: Path) -> dict:
-    """Dispatch ``cfg.figure.name`` (set by ``experiment=theory_fig*``)."""
+def register_figure(name: str) -> Callable[[FigureFn], FigureFn]:
+    """Decorator: register a figure function under ``figure.name == name``.
+
+    Raises ``ValueError`` if ``name`` is taken, so that two figures can never silently
+    replace each other.
+    """
+
+    def decorator(fn: FigureFn) -> FigureFn:
+        if name in _REGISTRY and _REGISTRY[name] is not fn:
+            raise ValueError(f"figure {name!r} is already registered by {_REGISTRY[name]!r}.")
+        _REGISTRY[name] = fn
+        return fn
+
+    return decorator
+
+
+def make_figure(cfg: Any, out: Path) -> dict:
+    """Draw the figure ``cfg.figure.name`` (set by ``experiment=theory_fig*``) into ``out``."""
     fc = cfg.get("figure")
-    if fc is None or fc.get("name") not in FIGURES:
+    if fc is None or fc.get("name") not in _REGISTRY:
         raise ConfigError(
-            f"figure={_plain(fc)!r}: task=figure needs figure.name in {sorted(FIGURES)} "
+            f"figure={plain_value(fc)!r}: task=figure needs figure.name in {sorted(_REGISTRY)} "
             "(use e.g. `python solve.py experiment=theory_fig1_5`)."
         )
-    solver_kw = dict(_plain(cfg.get("solver", {})) or {})
+    solver_kw = dict(plain_value(cfg.get("solver", {})) or {})
     table = load_overlay(cfg.get("overlay_csv"))
-    return FIGURES[fc.name](fc, solver_kw, table, out)
+    return _REGISTRY[fc.name](fc, solver_kw, table, out)

@@ -1,6 +1,7 @@
 """Thesis Figs. 1.3, 1.5 and 1.6: replica-theory curves along ``rho_train``.
 
-Part of :mod:`interplay.imbalance.figures._registry` (which dispatches ``figure.name``).
+Each is registered under its ``figure.name``; the contract is in
+:mod:`interplay.imbalance.figures._registry`.
 """
 
 from __future__ import annotations
@@ -11,36 +12,45 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from interplay.core import COLORS, pyplot
 from interplay.imbalance.data import intrinsic_imbalance
-from interplay.imbalance.figures._data import (
-    _arr,
-    _data_rows,
-    _flat,
-    _metric,
-    _rho,
+from interplay.imbalance.figures._helpers import (
+    converged_values,
+    data_rows,
+    is_flat,
+    metric_values,
+    overlay,
+    rho_values,
+    save_outputs,
     solve_curves,
 )
-from interplay.imbalance.figures._plot import COLORS, _plt, _save, overlay
-from interplay.imbalance.solve import axis_values, metric_objective
-from interplay.imbalance.theory import CurveSolver, curve_argmax, curve_root
+from interplay.imbalance.figures._registry import register_figure
+from interplay.imbalance.theory import (
+    CurveSolver,
+    axis_values,
+    curve_argmax,
+    curve_root,
+    metric_objective,
+)
 
 # -- figures -----------------------------------------------------------------------------------
 
 
+@register_figure("fig1_3")
 def fig1_3(fc, solver_kw: dict, table, out: Path) -> dict:
     """Fig. 1.3: student bias fixed to b0; R and accuracy (ρ_test = ρ_train) vs ρ_train."""
-    plt = _plt()
+    plt = pyplot()
     rhos = axis_values("figure.rho_train", fc.rho_train)
     fixed = {"alpha": fc.alpha, "T": fc.T, "learn_bias": False}
     curves = solve_curves(fixed, "b0", axis_values("figure.b0", fc.b0), rhos, solver_kw)
     fig, (ax_r, ax_a) = plt.subplots(1, 2, figsize=(10, 4))
     optima = []
     for color, (b0, pts) in zip(COLORS, curves.items(), strict=False):
-        rho, R = _rho(pts), _arr(pts, "R")
-        acc = _metric(pts, "accuracy", "train")
+        rho, R = rho_values(pts), converged_values(pts, "R")
+        acc = metric_values(pts, "accuracy", "train")
         ax_r.plot(rho, R, color=color, label=f"$b_0={b0:g}$")
         ax_a.plot(rho, acc, color=color, label=f"$b_0={b0:g}$")
-        if not _flat(R):
+        if not is_flat(R):
             star = curve_argmax(CurveSolver(pts[0].params, pts, **solver_kw), lambda p: p.R, rhos)
             a_star = metric_objective("accuracy", "train")(
                 CurveSolver(pts[0].params, pts, **solver_kw)(star["rho"])
@@ -66,12 +76,13 @@ def fig1_3(fc, solver_kw: dict, table, out: Path) -> dict:
         ax.grid(alpha=0.3)
     ax_r.legend(fontsize=8)
     fig.suptitle(rf"$b=b_0$ fixed, $\alpha={fc.alpha:g}$, $T={fc.T:g}$", fontsize=10)
-    return _save(fig, out, fc, _data_rows(curves, ["train"]), pd.DataFrame(optima))
+    return save_outputs(fig, out, fc, data_rows(curves, ["train"]), pd.DataFrame(optima))
 
 
+@register_figure("fig1_5")
 def fig1_5(fc, solver_kw: dict, table, out: Path) -> dict:
     """Fig. 1.5: R, b and the test metrics vs ρ_train (learned bias)."""
-    plt = _plt()
+    plt = pyplot()
     rhos = axis_values("figure.rho_train", fc.rho_train)
     fixed = {"alpha": fc.alpha, "T": fc.T, "learn_bias": True}
     b0s = axis_values("figure.b0", fc.b0)
@@ -83,7 +94,7 @@ def fig1_5(fc, solver_kw: dict, table, out: Path) -> dict:
     inset = ax_r.inset_axes([0.36, 0.08, 0.34, 0.42])
     optima, stars = [], {}
     for color, (b0, pts) in zip(COLORS, curves.items(), strict=False):
-        rho, R, b = _rho(pts), _arr(pts, "R"), _arr(pts, "b")
+        rho, R, b = rho_values(pts), converged_values(pts, "R"), converged_values(pts, "b")
         curve = CurveSolver(pts[0].params, pts, **solver_kw)
         rho0 = intrinsic_imbalance(b0)
         at_rho0 = curve(rho0)
@@ -137,13 +148,13 @@ def fig1_5(fc, solver_kw: dict, table, out: Path) -> dict:
     inset.axvline(0.5, color="grey", ls=":", lw=1)
     inset.tick_params(labelsize=7)
     pts = curves[fc.metrics_b0]
-    rho = _rho(pts)
+    rho = rho_values(pts)
     r_star, b_star, rho0 = stars[fc.metrics_b0]
     curve = CurveSolver(pts[0].params, pts, **solver_kw)
     for ax, spec in ((ax_c, 0.5), (ax_d, "intrinsic")):
         prefixes = ("", "test/") if spec == 0.5 else ("test_intrinsic/",)
         for color, metric in zip(COLORS, fc.metrics, strict=False):
-            ax.plot(rho, _metric(pts, metric, spec), color=color, label=metric)
+            ax.plot(rho, metric_values(pts, metric, spec), color=color, label=metric)
             star = curve_argmax(curve, metric_objective(metric, spec), rhos)
             ax.plot(star["rho"], star["value"], "*", ms=13, color=color, mec="k")
             optima.append(
@@ -188,12 +199,13 @@ def fig1_5(fc, solver_kw: dict, table, out: Path) -> dict:
         ax.grid(alpha=0.3)
         ax.text(0.01, 1.02, f"({tag})", transform=ax.transAxes, fontsize=10)
     fig.suptitle(rf"$\alpha={fc.alpha:g}$, $T={fc.T:g}$", fontsize=10)
-    return _save(fig, out, fc, _data_rows(curves, [0.5, "intrinsic"]), pd.DataFrame(optima))
+    return save_outputs(fig, out, fc, data_rows(curves, [0.5, "intrinsic"]), pd.DataFrame(optima))
 
 
+@register_figure("fig1_6")
 def fig1_6(fc, solver_kw: dict, table, out: Path) -> dict:
     """Fig. 1.6: a_bal(ρ_train) - max a_bal for several α (main) and several T (inset)."""
-    plt = _plt()
+    plt = pyplot()
     rhos = axis_values("figure.rho_train", fc.rho_train)
     main = solve_curves(
         {"T": fc.T, "b0": fc.b0, "learn_bias": True},
@@ -216,9 +228,9 @@ def fig1_6(fc, solver_kw: dict, table, out: Path) -> dict:
         for color, (val, pts) in zip(COLORS, curves.items(), strict=False):
             curve = CurveSolver(pts[0].params, pts, **solver_kw)
             star = curve_argmax(curve, metric_objective("balanced_accuracy", 0.5), rhos)
-            a_bal = _metric(pts, "balanced_accuracy", 0.5) - star["value"]
+            a_bal = metric_values(pts, "balanced_accuracy", 0.5) - star["value"]
             target.plot(
-                _rho(pts),
+                rho_values(pts),
                 a_bal,
                 color=color,
                 label=rf"$\alpha={val:g}$" if key == "alpha" else rf"$T={val:g}$",
@@ -254,5 +266,5 @@ def fig1_6(fc, solver_kw: dict, table, out: Path) -> dict:
     ax.set_title(
         rf"$b_0={fc.b0:g}$, $T={fc.T:g}$ (inset: $\alpha={fc.inset_alpha:g}$)", fontsize=10
     )
-    data = pd.concat([_data_rows(main, [0.5]), _data_rows(ins, [0.5])], ignore_index=True)
-    return _save(fig, out, fc, data, pd.DataFrame(optima))
+    data = pd.concat([data_rows(main, [0.5]), data_rows(ins, [0.5])], ignore_index=True)
+    return save_outputs(fig, out, fc, data, pd.DataFrame(optima))

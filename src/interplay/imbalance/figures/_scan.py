@@ -1,6 +1,7 @@
 """Thesis Figs. 1.7 and 1.8: optima against α and ρ0(b0), and metrics against T.
 
-Part of :mod:`interplay.imbalance.figures._registry` (which dispatches ``figure.name``).
+Each is registered under its ``figure.name``; the contract is in
+:mod:`interplay.imbalance.figures._registry`.
 """
 
 from __future__ import annotations
@@ -9,28 +10,31 @@ from pathlib import Path
 
 import pandas as pd
 
+from interplay.core import COLORS, pyplot
 from interplay.imbalance.data import intrinsic_imbalance
-from interplay.imbalance.figures._data import (
-    _arr,
-    _metric,
-    _rho_r_star,
+from interplay.imbalance.figures._helpers import (
+    converged_values,
+    metric_values,
+    overlay,
     result_rows_many,
+    rho_r_star,
+    save_outputs,
     solve_curves,
 )
-from interplay.imbalance.figures._plot import COLORS, _plt, _save, overlay
-from interplay.imbalance.solve import axis_values, make_params
-from interplay.imbalance.theory import solve_grid
+from interplay.imbalance.figures._registry import register_figure
+from interplay.imbalance.theory import axis_values, make_params, solve_grid
 
 
+@register_figure("fig1_7")
 def fig1_7(fc, solver_kw: dict, table, out: Path) -> dict:
     """Fig. 1.7: ρ(R*) vs α (a), and vs ρ0(b0) at two values of α (b, c)."""
-    plt = _plt()
+    plt = pyplot()
     rhos = axis_values("figure.rho_grid", fc.rho_grid)
     alphas = axis_values("figure.alpha", fc.alpha)
     by_alpha = solve_curves(
         {"T": fc.T, "b0": fc.b0, "learn_bias": True}, "alpha", alphas, rhos, solver_kw
     )
-    star_a = _rho_r_star(by_alpha, rhos, solver_kw)
+    star_a = rho_r_star(by_alpha, rhos, solver_kw)
     b0s = axis_values("figure.rho0_b0", fc.rho0_b0)
     panels = [(star_a, alphas, "alpha")]
     rows = [
@@ -40,7 +44,7 @@ def fig1_7(fc, solver_kw: dict, table, out: Path) -> dict:
         by_b0 = solve_curves(
             {"alpha": alpha, "T": fc.T, "learn_bias": True}, "b0", b0s, rhos, solver_kw
         )
-        star_b = _rho_r_star(by_b0, rhos, solver_kw)
+        star_b = rho_r_star(by_b0, rhos, solver_kw)
         panels.append((star_b, b0s, alpha))
         rows += [
             {
@@ -72,12 +76,13 @@ def fig1_7(fc, solver_kw: dict, table, out: Path) -> dict:
         ax.set_ylabel(r"$\rho(R^*)$")
         ax.grid(alpha=0.3)
     data = pd.DataFrame(rows)
-    return _save(fig, out, fc, data, data)
+    return save_outputs(fig, out, fc, data, data)
 
 
+@register_figure("fig1_8")
 def fig1_8(fc, solver_kw: dict, table, out: Path) -> dict:
     """Fig. 1.8: balanced accuracy (left) and learned bias (right) vs T, several ρ_train."""
-    plt = _plt()
+    plt = pyplot()
     temps = axis_values("figure.T", fc.T)
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(11, 4.2))
     rows = []
@@ -94,9 +99,9 @@ def fig1_8(fc, solver_kw: dict, table, out: Path) -> dict:
         pts = [p for p in points[k :: len(rho_specs)]]
         rho = pts[0].params.rho_train
         label = rf"$\rho_{{train}}={rho:.2f}$" + (r" $=\rho_0$" if spec == "intrinsic" else "")
-        a_bal = _metric(pts, "balanced_accuracy", 0.5)
+        a_bal = metric_values(pts, "balanced_accuracy", 0.5)
         ax_a.plot(temps, a_bal, "-", color=color, label=label)
-        ax_b.plot(temps, _arr(pts, "b"), "-", color=color, label=label)
+        ax_b.plot(temps, converged_values(pts, "b"), "-", color=color, label=label)
         for r in result_rows_many(pts):
             rows.append(r)
         where = {"data.rho_train": rho, "data.b0": fc.b0}
@@ -114,4 +119,4 @@ def fig1_8(fc, solver_kw: dict, table, out: Path) -> dict:
         rf"$\alpha={fc.alpha:g}$, $b_0={fc.b0:g}$ ($\rho_0={intrinsic_imbalance(fc.b0):.2f}$)",
         fontsize=10,
     )
-    return _save(fig, out, fc, pd.DataFrame(rows), None)
+    return save_outputs(fig, out, fc, pd.DataFrame(rows), None)

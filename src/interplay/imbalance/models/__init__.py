@@ -5,12 +5,7 @@ classification metrics they log."""
 from interplay.imbalance.models._classifiers import MLPClassifier, ReplicaClassifier, ResNetProbe
 from interplay.imbalance.models._metrics import METRIC_NAMES, classification_metrics, roc_auc
 from interplay.imbalance.models._perceptron import SphericalPerceptron
-from interplay.imbalance.models._vision import (
-    ResNet,
-    build_resnet,
-    frozen_backbone,
-    torchvision_available,
-)
+from interplay.imbalance.models._vision import ResNet, build_resnet, frozen_backbone
 
 __all__ = [
     "ResNet",
@@ -23,5 +18,4 @@ __all__ = [
     "classification_metrics",
     "frozen_backbone",
     "roc_auc",
-    "torchvision_available",
 ]

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from interplay.core import ConfigError, DataError, check_choice
+from interplay.imbalance.data import torchvision_available
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +97,6 @@ class ResNet(nn.Module):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(torch.flatten(self.avgpool(x), 1))
-
-
-def torchvision_available() -> bool:
-    try:
-        import torchvision  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def build_resnet(arch: str) -> nn.Module:

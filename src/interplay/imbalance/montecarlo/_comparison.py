@@ -1,20 +1,30 @@
 """Replica theory vs finite-N Monte Carlo of the Gibbs measure (independent validation).
 
-``python solve.py experiment=replica_vs_montecarlo`` solves the saddle point at each
-configured point, runs :func:`interplay.imbalance.montecarlo._gibbs.run_gibbs_mc` for every N, and
-writes ``replica_vs_montecarlo.csv`` (theory, MC mean ± s.e.m. over data draws, z-score; an
+``python solve.py experiment=replica_vs_montecarlo`` (``task=montecarlo`` of
+:mod:`interplay.imbalance.solve`) solves the saddle point at each configured point, runs
+:func:`~interplay.imbalance.montecarlo.run_gibbs_mc` for every N, and writes
+``replica_vs_montecarlo.csv`` (theory, MC mean ± s.e.m. over data draws, z-score; an
 equilibration row per run; with several N a weighted fit ``y = y_inf + c/N``) and a PNG.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
-from interplay.core import ConfigError
+from interplay.core import ConfigError, pyplot, save_figure, write_csv
+from interplay.imbalance.data import intrinsic_imbalance, resolve_rho
 from interplay.imbalance.montecarlo._gibbs import MCConfig, run_gibbs_mc, summarize_draws
+from interplay.imbalance.theory import (
+    ControlParams,
+    generalization_metrics,
+    plain_value,
+    solve_from,
+)
 
 COMPARED = ("R", "q", "b", "train_error", "balanced_accuracy", "precision", "f1")
 
@@ -26,8 +36,6 @@ def _mc_point(cfg_kwargs: dict, rho_test: float, threads: int) -> dict:
 
 def compare_point(point, per_draw: dict, rho_test: float, quantities=COMPARED, z_max=3.0):
     """Rows (one per quantity) of theory vs Monte Carlo mean ± s.e.m. for one saddle point."""
-    from interplay.imbalance.theory import generalization_metrics
-
     p = point.params
     theory = {"R": point.R, "q": point.q, "b": point.b, "train_error": point.train_error}
     theory.update(
@@ -97,16 +105,12 @@ def _extrapolate(by_n: list[list[dict]], sizes: list[int], quantities, z_max: fl
     return rows
 
 
-def replica_vs_montecarlo(cfg, out) -> dict:
+def replica_vs_montecarlo(cfg: Any, out: Path) -> dict:
     """Solve the theory and run the Monte Carlo at every ``montecarlo.points``; table + PNG."""
     import pandas as pd
     from joblib import Parallel, delayed
 
-    from interplay.imbalance.data import intrinsic_imbalance, resolve_rho
-    from interplay.imbalance.solve import _plain, write_csv
-    from interplay.imbalance.theory import ControlParams, solve_from
-
-    mc = _plain(cfg.get("montecarlo"))
+    mc = plain_value(cfg.get("montecarlo"))
     if not mc or not mc.get("points"):
         raise ConfigError(
             "task=montecarlo needs montecarlo.points (experiment=replica_vs_montecarlo)."
@@ -156,7 +160,7 @@ def replica_vs_montecarlo(cfg, out) -> dict:
             rows += _extrapolate(by_n, sizes, quantities, z_max)
     table = pd.DataFrame(rows)
     write_csv(out / "replica_vs_montecarlo.csv", table)
-    _plot_comparison(table, out / "replica_vs_montecarlo.png")
+    _plot_comparison(table, out / "replica_vs_montecarlo.png", int(mc.get("dpi", 130)))
     with pd.option_context("display.width", 160):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     n_bad = int((~table["agree"]).sum())
@@ -164,12 +168,8 @@ def replica_vs_montecarlo(cfg, out) -> dict:
     return {"table": table}
 
 
-def _plot_comparison(table, path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def _plot_comparison(table, path: Path, dpi: int) -> None:
+    plt = pyplot()
     quantities = [q for q in table["quantity"].unique() if not q.startswith("R(random")]
     sizes = list(table["N"].unique())
     fig, axes = plt.subplots(1, len(quantities), figsize=(2.7 * len(quantities), 3.5))
@@ -198,5 +198,4 @@ def _plot_comparison(table, path) -> None:
     np.atleast_1d(axes)[0].set_xlabel(r"$b_0$ / $\rho_{train}$", fontsize=8)
     np.atleast_1d(axes)[0].legend(fontsize=6)
     fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    save_figure(fig, path, dpi=dpi)

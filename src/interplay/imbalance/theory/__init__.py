@@ -1,8 +1,21 @@
 """Replica-symmetric theory of the imbalanced teacher-student perceptron (thesis §1.3.2):
 Gaussian integrals, the free energy Φ(q, R, b), the saddle-point solver, the generalisation
-metrics (eqs. 1.110-1.119) and grids / curves with continuation."""
+metrics (eqs. 1.110-1.119), grids / curves with continuation, and the result tables and
+optima that ``solve.py``, the figures and the Monte Carlo comparison share."""
 
 from interplay.imbalance.theory._free_energy import RSFreeEnergy
+from interplay.imbalance.theory._grid import (
+    AXES,
+    RESULT_COLUMNS,
+    axis_values,
+    curve_optima,
+    make_params,
+    metric_objective,
+    plain_value,
+    resolve_rho_test,
+    result_rows,
+    solve_table,
+)
 from interplay.imbalance.theory._integrals import bvn_cdf, gauss_average_nodes
 from interplay.imbalance.theory._metrics import (
     TEST_METRICS,
@@ -25,11 +38,21 @@ from interplay.imbalance.theory._sweep import (
 )
 
 __all__ = [
+    "AXES",
+    "RESULT_COLUMNS",
     "RSFreeEnergy",
     "bvn_cdf",
     "gauss_average_nodes",
     "B0_MAX",
     "TEST_METRICS",
+    "axis_values",
+    "curve_optima",
+    "make_params",
+    "metric_objective",
+    "plain_value",
+    "resolve_rho_test",
+    "result_rows",
+    "solve_table",
     "ControlParams",
     "CurveSolver",
     "SaddlePoint",

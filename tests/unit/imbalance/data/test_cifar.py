@@ -10,9 +10,8 @@ from helpers import compose_config
 from hydra.utils import instantiate
 
 from interplay.core import ConfigError, DataError
-from interplay.imbalance.data import CIFAR10AnomalyDataModule
+from interplay.imbalance.data import CIFAR10AnomalyDataModule, torchvision_available
 from interplay.imbalance.data import _cifar as cifar
-from interplay.imbalance.models import torchvision_available
 from interplay.runs import train_and_test as run
 
 PER_CLASS_PER_BATCH = 4  # 5 batches -> 20 training images per class, 200 in all

@@ -9,13 +9,8 @@ import pytest
 import torch
 
 from interplay.core import ConfigError
-from interplay.imbalance.montecarlo._comparison import compare_point
-from interplay.imbalance.montecarlo._gibbs import (
-    MCConfig,
-    _draw_data,
-    run_gibbs_mc,
-    summarize_draws,
-)
+from interplay.imbalance.montecarlo import MCConfig, compare_point, run_gibbs_mc, summarize_draws
+from interplay.imbalance.montecarlo._gibbs import _draw_data  # white-box: the data draw itself
 from interplay.imbalance.theory import ControlParams, solve_from
 
 
