@@ -9,10 +9,10 @@ import pytest
 
 @pytest.fixture(scope="module")
 def one_thread() -> Iterator[None]:
-    """torch on one intra-op thread for a module (``pytestmark = pytest.mark.usefixtures(
-    "one_thread")``), restored afterwards: the test graphs are tiny, so one thread is as fast,
-    does not fight the other processes of a loaded machine, and makes reductions ordered."""
-    import torch  # noqa: PLC0415
+    """torch on one intra-op thread for a whole module (``pytestmark =
+    pytest.mark.usefixtures("one_thread")``), restored afterwards: the test graphs are tiny,
+    so one thread is as fast and does not fight the other processes of a loaded machine."""
+    import torch
 
     n = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -97,7 +97,7 @@ def ka_graph(
     """The package's own graph (:func:`interplay.glass.data.build_graph`), its floating-point
     tensors cast to ``dtype`` (build_graph stores float32; the equivariance tests run in
     float64, where the rotation errors are not hidden by float32 round-off)."""
-    from interplay.glass.data import build_graph  # noqa: PLC0415
+    from interplay.glass.data import build_graph
 
     graph = build_graph(positions, types, box, **build_kwargs)
     if dtype is not None:
@@ -133,7 +133,7 @@ def assert_se3_equivariant(
     ``tolerance`` bounds the largest componentwise error ``|f(R x) - D(R) f(x)|`` over
     ``ntrials`` random rotations (torch's global RNG: seed it for a reproducible test).
     """
-    from e3nn.util.test import assert_equivariant  # noqa: PLC0415
+    from e3nn.util.test import assert_equivariant
 
     __tracebackhide__ = True
     return assert_equivariant(

@@ -34,10 +34,15 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # tiny graphs: see conftest.
 
 
 def small_model(**kw) -> SE3GNN:
+    """A 2-layer float64 SE3GNN with random decoders: they start at zero (eq. 2.70), which
+    would make every check of the predictions hold trivially."""
     args = dict(n_node_scalars=2, n_timescales=3, channels=2, l_max=3, n_layers=2)
     args.update(kw)
     torch.manual_seed(1)
-    return SE3GNN(**args).double()
+    model = SE3GNN(**args).double()
+    with torch.no_grad():
+        model.decoder_weight.normal_()
+    return model
 
 
 # --------------------------------------------------------------------------- parameter count
