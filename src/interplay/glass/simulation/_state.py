@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -88,6 +89,18 @@ class CheckpointedJob:
         else:
             self.sim.set_positions(ck.arrays["x"], ck.arrays["v"])
 
+    def _portable_settings(self, stem: Path) -> dict[str, Any]:
+        """The settings as stored in a configuration's metadata, free of machine paths.
+
+        ``out_dir`` is absolute while the job runs (the entry point resolves it against the
+        launch directory); the metadata keeps it relative to the file itself (``"../.."``, the
+        dataset root), so a committed or copied dataset carries no path of the machine that
+        produced it.
+        """
+        settings = {k: v for k, v in asdict(self.s).items() if k != "tau_alpha_ref"}
+        settings["out_dir"] = Path(os.path.relpath(self.s.out_dir, stem.parent)).as_posix()
+        return settings
+
     def _write_configuration(
         self,
         index: int,
@@ -151,7 +164,7 @@ class CheckpointedJob:
             "lammps_version": lammps_version(),
             "wall_time_s": self._wall_before + (time.perf_counter() - self._t_start),
             "md_steps_job": self._steps_before + self.md_steps,
-            "settings": {k: v for k, v in asdict(s).items() if k != "tau_alpha_ref"},
+            "settings": self._portable_settings(stem),
         }
         write_json(Path(f"{stem}.json"), meta)
         log.info("wrote %s (tau_alpha=%.3f)", path, meta["tau_alpha"])

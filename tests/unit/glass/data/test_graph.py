@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import BOTAN
+from helpers import BOTAN, random_ka_configuration, random_ka_graph
 
 from interplay.core import ConfigError
 from interplay.glass.data import brute_force_neighbor_list, build_graph, periodic_neighbor_list
@@ -56,6 +56,22 @@ def test_particle_near_boundary_sees_images():
 def test_cutoff_larger_than_half_box_is_an_error():
     with pytest.raises(ConfigError, match="exceeds half the smallest box edge"):
         periodic_neighbor_list(np.zeros((4, 3)), (3.0, 10.0, 10.0), 2.0)
+
+
+def test_shared_random_ka_graph_builder():
+    """tests/helpers.py: density 1.2, exactly 80:20, build_graph's format, reproducible."""
+    pos, types, box = random_ka_configuration(n=100, seed=3)
+    assert np.isclose(100 / np.prod(box), 1.2) and (types == 1).sum() == 20
+    assert ((pos >= 0) & (pos < box)).all()
+    g = random_ka_graph(n=100, seed=3, dtype=torch.float64)
+    assert g.x.dtype == g.edge_vec.dtype == g.pos.dtype == torch.float64
+    torch.testing.assert_close(g.node_type, torch.from_numpy(types))
+    ei, ev = periodic_neighbor_list(pos, box, 2.0)
+    np.testing.assert_array_equal(g.edge_index.numpy(), ei)
+    np.testing.assert_allclose(g.edge_vec.numpy(), ev, atol=1e-6)  # stored as float32
+    g32 = random_ka_graph(n=100, seed=3)
+    assert g32.edge_vec.dtype == torch.float32
+    torch.testing.assert_close(g32.edge_vec.double(), g.edge_vec, rtol=0, atol=0)
 
 
 @pytest.mark.skipif(not BOTAN.is_dir(), reason="shared BOTAN sample missing")

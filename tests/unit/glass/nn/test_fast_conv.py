@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 from e3nn import o3
+from helpers import assert_se3_equivariant, random_ka_graph
 
-from interplay.glass.data import periodic_neighbor_list
 from interplay.glass.nn import (
     CONV_IMPLS,
     E3nnKernel,
@@ -19,25 +19,20 @@ from interplay.glass.nn import (
 )
 from interplay.glass.nn.kernels import FastKernel
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny graphs: see conftest.py
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+# n = 40 at density 1.2 is a box of 3.2: cutoff 1.6 < L / 2, about 20 neighbours per particle
+CUTOFF = 1.6
 
 
-def ka_graph(n: int = 40, seed: int = 0):
-    """Random positions at density 1.2, periodic minimum-image graph at d_c = 2."""
-    rng = np.random.default_rng(seed)
-    box = max((n / 1.2) ** (1 / 3), 4.01)
-    edge_index, edge_vec = periodic_neighbor_list(rng.random((n, 3)) * box, box, 2.0)
-    return torch.from_numpy(edge_index), torch.from_numpy(edge_vec)
+def edges(n: int = 40, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``edge_index`` and float64 ``edge_vec`` of a random periodic KA-like configuration."""
+    g = random_ka_graph(n, seed, dtype=torch.float64, cutoff=CUTOFF)
+    return g.edge_index, g.edge_vec
 
 
 def inputs(irreps_in, l_max, dtype, n=40, seed=0):
-    edge_index, edge_vec = ka_graph(n, seed)
+    edge_index, edge_vec = edges(n, seed)
     g = torch.Generator().manual_seed(seed)
     h = torch.randn(n, irreps_in.dim, generator=g, dtype=torch.float64).to(dtype)
     sh = o3.spherical_harmonics(sh_irreps(l_max), edge_vec.to(dtype), True, "component")
@@ -104,28 +99,27 @@ def test_chunks_and_worker_threads_give_the_same_result(monkeypatch, sort_dst):
     torch.testing.assert_close(out2, out0, rtol=1e-12, atol=1e-12)
 
 
-def test_rotation_equivariance():
+@pytest.mark.parametrize("impl", ["fast", "e3nn"])
+def test_rotation_equivariance(impl):
     l_max = 3
     irreps_in = conv_input_irreps(3, 2, l_max)
-    fast = FastKernel(irreps_in, l_max)
-    edge_index, edge_vec = ka_graph(40, seed=7)
+    kernel = make_kernel(impl, irreps_in, l_max).double()
+    edge_index, edge_vec = edges(40, seed=7)
     g = torch.Generator().manual_seed(3)
     h = torch.randn(40, irreps_in.dim, generator=g, dtype=torch.float64)
-    weight = torch.randn(edge_index.shape[1], fast.weight_numel, generator=g, dtype=h.dtype)
-    angles = torch.tensor([0.7, 2.1, -1.3], dtype=torch.float64)
-    rot = o3.angles_to_matrix(*angles)
+    weight = torch.randn(edge_index.shape[1], kernel.weight_numel, generator=g, dtype=h.dtype)
     irreps_sh = sh_irreps(l_max)
 
     def conv(h, vec):
         sh = o3.spherical_harmonics(irreps_sh, vec, True, "component")
-        return fast(h, sh, weight, edge_index[0], edge_index[1], h.shape[0])
+        return kernel(h, sh, weight, edge_index[0], edge_index[1], h.shape[0])
 
-    d_in = irreps_in.D_from_matrix(rot)
-    d_mid = fast.irreps_mid.D_from_matrix(rot)
-    rotated_first = conv(h @ d_in.T, edge_vec @ rot.T)
-    rotated_after = conv(h, edge_vec) @ d_mid.T
+    torch.manual_seed(7)
     # e3nn's Wigner D matrices carry float32-level errors (~1e-7 relative; same for E3nnKernel)
-    assert rel_err(rotated_first, rotated_after) < 1e-5
+    scale = conv(h, edge_vec).abs().max().item()
+    assert_se3_equivariant(
+        conv, [h, edge_vec], [irreps_in, "cartesian_points"], kernel.irreps_mid, 1e-5 * scale
+    )
 
 
 def test_filter_cache_is_shared_and_never_stale(monkeypatch):
@@ -172,18 +166,9 @@ def test_no_edges_gives_zeros_and_gradients():
 
 
 def test_se3gnn_fast_equals_e3nn_and_loads_its_checkpoint():
-    from torch_geometric.data import Data
-
     from interplay.glass.nn import SE3GNN
 
-    edge_index, edge_vec = ka_graph(40, seed=11)
-    types = torch.from_numpy(np.random.default_rng(0).random(40) < 0.2).long()
-    data = Data(
-        x=torch.nn.functional.one_hot(types, 2).double(),
-        node_type=types,
-        edge_index=edge_index,
-        edge_vec=edge_vec,
-    )
+    data = random_ka_graph(40, seed=11, dtype=torch.float64, cutoff=CUTOFF)
     kw = dict(n_node_scalars=2, n_timescales=2, channels=3, l_max=3, n_layers=3)
     torch.manual_seed(0)
     ref = SE3GNN(**kw, radial_dropout=0.0, conv_impl="e3nn").double()

@@ -73,6 +73,7 @@ def test_output_format_and_metadata(tiny_job):
                 "lammps_version", "wall_time_s"):  # fmt: skip
         assert key in meta
     assert meta["lammps_version"].isdigit() and len(meta["iso_seeds"]) == 2
+    assert meta["settings"]["out_dir"] == "../.."  # the dataset root, no machine path
     # stored per-particle energies = an independent numpy implementation of the KA potential
     np.testing.assert_allclose(ka_energy_numpy(c.positions, c.types, c.box), c.epot, atol=1e-9)
     np.testing.assert_allclose(
