@@ -16,24 +16,24 @@ from interplay.glass.nn._descriptors import (
     spec_from_config,
 )
 from interplay.glass.nn._layers import (
-    CONV_IMPLS,
-    E3nnKernel,
     SE3Conv,
-    TensorProductKernel,
     conv_input_irreps,
     hidden_irreps,
     invariant_features,
+)
+from interplay.glass.nn._mixing import ChannelMixing
+from interplay.glass.nn._radial import BesselBasis, RadialMLP
+from interplay.glass.nn._se3gnn import SE3GNN, THESIS_COUNTS, format_breakdown, parameter_breakdown
+from interplay.glass.nn.kernels import (
+    CONV_IMPLS,
+    E3nnKernel,
+    FastKernel,
+    TensorProductKernel,
     make_kernel,
     register_conv_impl,
     sh_irreps,
     triplets,
 )
-from interplay.glass.nn._mixing import ChannelMixing
-from interplay.glass.nn._radial import BesselBasis, RadialMLP
-from interplay.glass.nn._se3gnn import SE3GNN, THESIS_COUNTS, format_breakdown, parameter_breakdown
-
-# after _layers: importing the kernels registers conv_impl="fast" (the default of conf/model)
-from interplay.glass.nn.kernels import FastKernel
 
 __all__ = [
     "EDGE_FEATURES",

@@ -24,8 +24,9 @@ from e3nn import o3
 from torch import nn
 
 from interplay.core import check_int_at_least
-from interplay.glass.nn._layers import SE3Conv, hidden_irreps, invariant_features, sh_irreps
+from interplay.glass.nn._layers import SE3Conv, hidden_irreps, invariant_features
 from interplay.glass.nn._radial import BesselBasis
+from interplay.glass.nn.kernels import sh_irreps
 
 # Thesis §2.4.2 "Number of parameters" (multi-variate: 8 channels, l_max 3, 8 layers, 2 types,
 # 10 timescales, no E_pot).

@@ -54,7 +54,7 @@ import math
 import torch
 from e3nn import o3
 
-from interplay.glass.nn import TensorProductKernel, register_conv_impl
+from interplay.glass.nn.kernels._base import TensorProductKernel, register_conv_impl
 from interplay.glass.nn.kernels._fast_plan import Consts, Piece, build_pieces
 from interplay.glass.nn.kernels._fast_sched import (
     FILTERS,
