@@ -1,5 +1,6 @@
-"""Foundations shared by every part of interplay: errors, range checks, atomic writes, run
-directories, configuration helpers and the one plotting style.
+"""Foundations shared by every part of interplay: errors, range checks, atomic writes,
+unpickling data without running code, run directories, configuration helpers and the one
+plotting style.
 
 Light on purpose: nothing imported here loads torch, Lightning or Hydra, so every layer (down
 to :mod:`interplay.glass.nn`) may depend on it. Hydra-aware helpers (run directories, finding
@@ -8,6 +9,7 @@ to :mod:`interplay.glass.nn`) may depend on it. Hydra-aware helpers (run directo
 
 from interplay.core._atomic import atomic_open, write_csv, write_json, write_npz
 from interplay.core._errors import ConfigError, ConvergenceError, DataError
+from interplay.core._safe_pickle import ArrayUnpickler, load_array_pickle
 from interplay.core._validation import (
     check_choice,
     check_finite,
@@ -17,6 +19,7 @@ from interplay.core._validation import (
 )
 
 __all__ = [
+    "ArrayUnpickler",
     "ConfigError",
     "ConvergenceError",
     "DataError",
@@ -26,6 +29,7 @@ __all__ = [
     "check_int_at_least",
     "check_open_unit",
     "check_positive",
+    "load_array_pickle",
     "write_csv",
     "write_json",
     "write_npz",
