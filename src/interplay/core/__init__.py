@@ -1,5 +1,6 @@
-"""Foundations shared by every part of interplay: errors, range checks, atomic writes, run
-directories, configuration helpers and the one plotting style.
+"""Foundations shared by every part of interplay: errors, range checks, atomic writes,
+unpickling data without running code, run directories, configuration helpers and the one
+plotting style.
 
 Light on purpose: nothing imported here loads torch, Lightning or Hydra, so every layer (down
 to :mod:`interplay.glass.nn`) may depend on it. Hydra-aware helpers (run directories, finding
@@ -9,6 +10,7 @@ to :mod:`interplay.glass.nn`) may depend on it. Hydra-aware helpers (run directo
 from interplay.core._atomic import atomic_open, write_csv, write_json, write_npz
 from interplay.core._errors import ConfigError, ConvergenceError, DataError
 from interplay.core._plotting import COLORS, PLOT_STYLE, new_figure, pyplot, save_figure
+from interplay.core._safe_pickle import ArrayUnpickler, load_array_pickle
 from interplay.core._validation import (
     check_choice,
     check_finite,
@@ -20,6 +22,7 @@ from interplay.core._validation import (
 __all__ = [
     "COLORS",
     "PLOT_STYLE",
+    "ArrayUnpickler",
     "ConfigError",
     "ConvergenceError",
     "DataError",
@@ -32,6 +35,7 @@ __all__ = [
     "new_figure",
     "pyplot",
     "save_figure",
+    "load_array_pickle",
     "write_csv",
     "write_json",
     "write_npz",

@@ -2,11 +2,14 @@
 
 * :func:`train_and_test` -- the body of ``train.py``: instantiate the DataModule, the
   LightningModule and the Trainer from the composed config, fit, test, write ``results.json``.
+* :class:`NonFiniteLossGuard` -- the callback every run gets: a NaN / inf training loss stops
+  the run with :class:`NonFiniteLossError` (non-zero exit) instead of NaN results.
 * :func:`collect` -- a Hydra multirun directory into one table and one figure per metric
   (``interplay-collect``).
 """
 
 from interplay.runs._collect import collect
+from interplay.runs._guards import NonFiniteLossError, NonFiniteLossGuard
 from interplay.runs._training import run as train_and_test
 
-__all__ = ["collect", "train_and_test"]
+__all__ = ["NonFiniteLossError", "NonFiniteLossGuard", "collect", "train_and_test"]

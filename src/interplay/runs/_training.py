@@ -18,6 +18,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from interplay.core import ConfigError, atomic_open, write_json
+from interplay.runs._guards import NonFiniteLossGuard
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def run(cfg: DictConfig) -> float | None:
     model_kwargs = datamodule.model_kwargs() if hasattr(datamodule, "model_kwargs") else {}
     model: pl.LightningModule = hydra.utils.instantiate(cfg.model, **model_kwargs)
     loggers = instantiate_group(cfg.get("logger"))
-    callbacks = instantiate_group(cfg.get("callbacks"))
+    callbacks = instantiate_group(cfg.get("callbacks")) + [NonFiniteLossGuard()]  # NaN: stop
     trainer: pl.Trainer = hydra.utils.instantiate(cfg.trainer, logger=loggers, callbacks=callbacks)
     hparams = {
         k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v

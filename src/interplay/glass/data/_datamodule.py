@@ -8,8 +8,12 @@ or inherent positions, optionally with the per-particle potential energy (therma
 as an extra node scalar, and splits the configurations like the thesis (§2.4.3: 400 train /
 320 validation / 80 test of 800; proportionally for smaller sets; when the dataset ships
 train/ and test/, the test set is test/ and the validation set is carved out of train/ in the
-ratio 320:400; ``splits.py``). Built graphs are cached on disk under a key of everything that
-defines them.
+ratio 320:400; ``splits.py``). Every configuration is checked first (number density, closest
+pair: :func:`~interplay.glass.data._configuration.check_geometry`). Built graphs are cached on
+disk under a key of everything that defines them, as plain tensors read back with
+``torch.load(weights_only=True)``: the cache lies in directories the user never names
+(``<data>/.interplay_cache``, ``~/.cache/interplay``), so a tampered file must not be able to run
+code; one that does not load is ignored and rebuilt.
 
 The format is a name in the reader registry (:mod:`interplay.glass.data.formats`): file
 discovery, grouping into configurations, reading and the cheap time-grid lookup are the
@@ -26,18 +30,24 @@ from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
-import torch
 
 from interplay.core import ConfigError, DataError, check_choice, check_int_at_least, check_positive
-from interplay.glass.data._configuration import Configuration
+from interplay.glass.data._configuration import Configuration, check_geometry
 from interplay.glass.data._graph import DEFAULT_CUTOFF, build_graph
+from interplay.glass.data._graph_cache import (
+    GRAPH_CACHE_VERSION,
+    read_graph_cache,
+    write_graph_cache,
+)
 from interplay.glass.data._io import list_files, load_unit
 from interplay.glass.data._splits import split_units
 from interplay.glass.data.formats import get_reader
 
 log = logging.getLogger(__name__)
 
-GRAPH_CACHE_VERSION = 1
+#: KA number density (thesis §2.4.1) and the closest pair a KA configuration can have (σ_AA).
+KA_DENSITY = 1.2
+KA_MIN_PAIR_DISTANCE = 0.5
 
 
 def _tag(T: float) -> str:
@@ -63,6 +73,8 @@ class GlassDataModule(pl.LightningDataModule):
         positions: str = "thermal",
         epot: str | None = None,
         cutoff: float = DEFAULT_CUTOFF,
+        density: float | None = KA_DENSITY,
+        min_pair_distance: float | None = KA_MIN_PAIR_DISTANCE,
         batch_size: int = 1,
         num_workers: int = 0,
         seed: int = 0,
@@ -88,6 +100,9 @@ class GlassDataModule(pl.LightningDataModule):
             epot = None
         check_choice("data.epot", epot, (None, "thermal", "inherent"))
         check_positive("data.cutoff", cutoff)
+        for key, value in (("density", density), ("min_pair_distance", min_pair_distance)):
+            if value is not None:
+                check_positive(f"data.{key}", value)
         check_int_at_least("data.batch_size", batch_size, 1)
         if max_configs is not None:
             check_int_at_least("data.max_configs", max_configs, 1)
@@ -98,6 +113,8 @@ class GlassDataModule(pl.LightningDataModule):
         self.positions = positions
         self.epot = epot
         self.cutoff = float(cutoff)
+        self.density = density
+        self.min_pair_distance = min_pair_distance
         self.batch_size = int(batch_size)
         self.num_workers = int(num_workers)
         self.seed = int(seed)
@@ -256,6 +273,8 @@ class GlassDataModule(pl.LightningDataModule):
             "positions": self.positions,
             "epot": self.epot,
             "cutoff": self.cutoff,
+            "density": self.density,
+            "min_pair_distance": self.min_pair_distance,
             "normalize_epot": self.normalize_epot,
             "files": files,
         }
@@ -278,7 +297,7 @@ class GlassDataModule(pl.LightningDataModule):
         out = []
         for u in units:
             for c in self._load_unit(u):
-                c = c.select_times(sel)
+                c = check_geometry(c.select_times(sel), self.density, self.min_pair_distance)
                 needs_is = self.positions == "inherent" and c.inherent_positions is None
                 needs_e = (self.epot == "thermal" and c.epot is None) or (
                     self.epot == "inherent" and c.epot_inherent is None
@@ -318,18 +337,14 @@ class GlassDataModule(pl.LightningDataModule):
         path = self.cache_path() if self.cache else None
         if path is not None and path.exists():
             try:
-                blob = torch.load(path, weights_only=False)
-                self.graphs, self.epot_stats = blob["graphs"], blob["epot_stats"]
+                self.graphs, self.epot_stats = read_graph_cache(path)
                 log.info("graphs loaded from cache %s", path)
                 return
-            except Exception as exc:  # a broken cache is rebuilt
-                log.warning("ignoring unreadable graph cache %s (%s)", path, exc)
+            except Exception as exc:  # a broken or tampered cache is ignored and rebuilt
+                log.warning("ignoring unreadable graph cache %s (%s); rebuilding it", path, exc)
         self.graphs = self.build()
         if path is not None:
-            from interplay.core import atomic_open
-
-            with atomic_open(path, "wb") as handle:
-                torch.save({"graphs": self.graphs, "epot_stats": self.epot_stats}, handle)
+            write_graph_cache(path, self.graphs, self.epot_stats)
 
     def _loader(self, split: str, shuffle: bool):
         from torch_geometric.loader import DataLoader

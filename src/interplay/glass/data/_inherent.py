@@ -109,7 +109,7 @@ def add_inherent_structures(
         return config
     path = cache_path(config, cache_dir)
     if path.exists() and not force:
-        with np.load(path) as data:
+        with np.load(path, allow_pickle=False) as data:
             if np.allclose(data["positions"], config.positions, atol=1e-9):
                 return replace(
                     config,

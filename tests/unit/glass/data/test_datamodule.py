@@ -42,7 +42,10 @@ def test_missing_root_says_where_data_comes_from(cls, source, tmp_path):
     assert "data.root" in str(info.value) and "nowhere" in str(info.value)
 
 
-def _fake_glassbench(root: Path, n_cfg: int = 8, n: int = 300, T: float = 0.44) -> None:
+def _fake_glassbench(
+    root: Path, make_positions, n_cfg: int = 8, n: int = 300, T: float = 0.44
+) -> None:
+    """KA-like files: density 1.2 and no overlapping pair (the DataModules check both)."""
     rng = np.random.default_rng(1)
     L = (n / 1.2) ** (1 / 3)
     for i in range(n_cfg):
@@ -50,16 +53,16 @@ def _fake_glassbench(root: Path, n_cfg: int = 8, n: int = 300, T: float = 0.44) 
         write_npz(
             root / f"T{T}" / split / f"N{n}T{T}_{i}.npz",
             types=np.r_[np.zeros(n - n // 5), np.ones(n // 5)].astype(np.int8),
-            initial_positions=rng.uniform(0, L, (n, 3)),
-            initial_positions_inherent=rng.uniform(0, L, (n, 3)),
+            initial_positions=make_positions(rng, n, L),
+            initial_positions_inherent=make_positions(rng, n, L),
             md_prop=rng.uniform(0, 1, (10, n)).astype(np.float32),
             epot=rng.normal(-7, 0.5, n),
             epot_inherent=rng.normal(-7.6, 0.5, n),
         )
 
 
-def test_glassbench_module_splits_cache_and_kwargs(tmp_path):
-    _fake_glassbench(tmp_path / "gb")
+def test_glassbench_module_splits_cache_and_kwargs(tmp_path, lattice_positions):
+    _fake_glassbench(tmp_path / "gb", lattice_positions)
     kw = dict(root=str(tmp_path / "gb"), T=0.44, cache_dir=str(tmp_path / "cache"))
     dm = GlassBenchDataModule(**kw, epot="inherent", time_indices=[2, 6])
     assert dm.model_kwargs() == {"n_node_scalars": 3, "n_timescales": 2, "time_indices": [2, 6]}
@@ -86,9 +89,9 @@ def test_glassbench_module_splits_cache_and_kwargs(tmp_path):
         GlassBenchDataModule(**kw, positions="wrong")
 
 
-def test_n_train_gives_nested_subsets_with_fixed_val_and_test(tmp_path):
+def test_n_train_gives_nested_subsets_with_fixed_val_and_test(tmp_path, lattice_positions):
     """Learning curve (thesis Fig. 2.16 right): growing training sets, same val / test sets."""
-    _fake_glassbench(tmp_path / "gb", n_cfg=12)  # 10 in train/, 2 in test/
+    _fake_glassbench(tmp_path / "gb", lattice_positions, n_cfg=12)  # 10 in train/, 2 in test/
     kw = dict(root=str(tmp_path / "gb"), T=0.44, cache=False)
     full = GlassBenchDataModule(**kw).split_units()
     small = GlassBenchDataModule(**kw, n_train=2).split_units()

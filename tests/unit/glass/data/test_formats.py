@@ -79,10 +79,13 @@ def toy():
     unregister_reader("toy")
 
 
-def _toy_file(path: Path, n: int = 150, n_t: int = 2, n_runs: int = 3, seed: int = 0) -> Path:
+def _toy_file(
+    path: Path, n: int = 150, n_t: int = 2, n_runs: int = 3, seed: int = 0, make_positions=None
+) -> Path:
     rng = np.random.default_rng(seed)
     L = 5.0  # > 2 x the graph cutoff
-    pos = rng.uniform(0, L, (n, 3))
+    # DataModules refuse overlapping particles: they get lattice_positions (conftest.py)
+    pos = rng.uniform(0, L, (n, 3)) if make_positions is None else make_positions(rng, n, L)
     steps = rng.normal(0, 0.1, (n_t, n_runs, n, 3)).cumsum(0)  # displacements grow with t
     write_npz(
         path,
@@ -113,9 +116,14 @@ def test_toy_format_through_load(toy, tmp_path):
     assert [x.name for x in load_directory(tmp_path)] == ["toy_T0.5_0", "toy_T0.6_1"]
 
 
-def test_toy_format_through_a_datamodule(toy, tmp_path):
+def test_toy_format_through_a_datamodule(toy, tmp_path, lattice_positions):
     for i in range(6):
-        _toy_file(tmp_path / "T0.5" / ("train" if i < 4 else "test") / f"toy_T0.5_{i}.npz", seed=i)
+        split = "train" if i < 4 else "test"
+        _toy_file(
+            tmp_path / "T0.5" / split / f"toy_T0.5_{i}.npz",
+            seed=i,
+            make_positions=lattice_positions,
+        )
     _toy_file(tmp_path / "T0.5" / "train" / "toy_T0.7_9.npz")  # other temperature: skipped
     dm = GlassDataModule(root=str(tmp_path), T=0.5, file_format="toy", cache=False)
     assert dm.family == "toy" and dm.source_message() == toy.source

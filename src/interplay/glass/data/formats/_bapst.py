@@ -5,19 +5,22 @@ Each dict holds ``positions``, ``types``, ``box``, ``time``, ``time_indices``,
 ``metadata`` (with the temperature: file names do not state it, so the configurations read are
 filtered by temperature after reading). The propensity (thesis eq. 2.17) is recomputed from the
 runs where they are stored, otherwise taken from ``targets``.
+
+The pickles are read with :func:`interplay.core.load_array_pickle` (numpy arrays and builtin
+containers only), never with ``pickle.load``: a crafted file cannot run code (docs/ka_data.md).
 """
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import numpy as np
 
-from interplay.core import DataError
+from interplay.core import DataError, load_array_pickle
 from interplay.glass.data._configuration import (
     Configuration,
     propensity_from_runs,
+    require_finite,
     require_keys,
     wrap_into_box,
 )
@@ -25,11 +28,9 @@ from interplay.glass.data.formats._registry import Reader
 
 
 def _bapst_dicts(path: Path) -> list[dict]:
-    try:
-        with open(path, "rb") as handle:
-            obj = pickle.load(handle)  # user-supplied research data
-    except Exception as exc:  # a corrupt or foreign pickle is a data error
-        raise DataError(f"{path}: cannot unpickle ({exc})") from exc
+    # plain pickle.load would call any global the file names: a crafted pickle runs code.
+    # The restricted unpickler rebuilds numpy arrays and builtin containers only.
+    obj = load_array_pickle(path)
     items = obj if isinstance(obj, list) else [obj]
     if not all(isinstance(d, dict) for d in items):
         raise DataError(f"{path}: expected a dict (or list of dicts) per configuration")
@@ -73,9 +74,11 @@ class BapstReader(Reader):
                         f"{path}: trajectory_target_positions[{j}] has shape {r.shape}, "
                         f"expected (n_runs, {n}, 3)"
                     )
+                key = f"trajectory_target_positions[{j}]"
+                r = require_finite(path, key, r, ("run", "particle", "xyz"))
                 prop[j] = propensity_from_runs(r, pos)
             elif targets is not None and len(targets) == idx.size:
-                prop[j] = np.asarray(targets[j], dtype=np.float64)
+                prop[j] = require_finite(path, f"targets[{j}]", targets[j], minimum=0.0)
             else:
                 raise DataError(
                     f"{path}: no trajectories and no `targets` for time index {idx[j]} "
@@ -86,7 +89,7 @@ class BapstReader(Reader):
             raise DataError(f"{path}: metadata has no temperature (keys {sorted(meta)})")
         stem = path.stem if k == 0 else f"{path.stem}_{k}"
         return Configuration(
-            positions=wrap_into_box(pos, box),
+            positions=wrap_into_box(pos, box, path),
             types=types,
             box=box,
             temperature=float(meta["temperature"]),

@@ -20,6 +20,7 @@ from interplay.glass.data._configuration import (
     Configuration,
     open_npz,
     propensity_from_runs,
+    require_finite,
     require_keys,
     wrap_into_box,
 )
@@ -81,16 +82,19 @@ class BotanReader(Reader):
         n = types.size
         if int(m["n"]) != n:
             raise DataError(f"{path}: file name says N={m['n']} but types has {n} entries")
-        start = data["initial_positions"].astype(np.float64)
         runs = data["positions"]
         if runs.ndim != 3 or runs.shape[1:] != (n, 3):
             raise DataError(f"{path}: positions has shape {runs.shape}, expected (n_runs, {n}, 3)")
+        runs = require_finite(path, "positions", runs, ("run", "particle", "xyz"))
+        # no box in the file: L from N and the density, checked against the positions' span
         L = self.box if self.box is not None else (n / self.density) ** (1.0 / 3.0)
         box_arr = np.full(3, float(L))
+        wrapped = wrap_into_box(data["initial_positions"], box_arr, path, "initial_positions")
+        start = data["initial_positions"].astype(np.float64)
         T = float(m["T"])
         tc = np.array([int(m["tc"])])
         return Configuration(
-            positions=wrap_into_box(start, box_arr),
+            positions=wrapped,
             types=types,
             box=box_arr,
             temperature=T,

@@ -17,6 +17,7 @@ from interplay.core import DataError
 from interplay.glass.data._configuration import (
     Configuration,
     open_npz,
+    require_finite,
     require_keys,
     wrap_into_box,
 )
@@ -68,6 +69,7 @@ class GlassBenchReader(Reader):
             prop = prop.T
         if prop.shape[1] != n:
             raise DataError(f"{path}: md_prop has shape {prop.shape}, expected (n_t, {n})")
+        prop = require_finite(path, "md_prop", prop, ("row", "particle"), minimum=0.0)
         if "temperature" in data:
             T = float(data["temperature"])
         elif (T_name := self.temperature(path)) is not None:
@@ -89,16 +91,18 @@ class GlassBenchReader(Reader):
             np.asarray(data["times"], np.float64) if "times" in data else self.grid_times(T, idx)
         )
         inh = data.get("initial_positions_inherent")
+        if inh is not None:
+            inh = wrap_into_box(inh, box, path, "initial_positions_inherent")
         epot, epot_inh = data.get("epot"), data.get("epot_inherent")
         return Configuration(
-            positions=wrap_into_box(data["initial_positions"].astype(np.float64), box),
+            positions=wrap_into_box(data["initial_positions"], box, path, "initial_positions"),
             types=types,
             box=box,
             temperature=T,
             times=times,
             time_indices=idx,
             propensity=prop,
-            inherent_positions=None if inh is None else wrap_into_box(inh.astype(np.float64), box),
+            inherent_positions=inh,
             epot=None if epot is None else epot.astype(np.float64),
             epot_inherent=None if epot_inh is None else epot_inh.astype(float),
             name=path.stem,
