@@ -71,8 +71,7 @@ def worker(
     """One (case, kernel) measurement; runs in a subprocess, prints one JSON line."""
     import torch
 
-    import interplay.glass.nn.kernels._fast  # noqa: F401  (registers conv_impl=fast)
-    from interplay.glass.nn import CONV_IMPLS
+    from interplay.glass.nn import CONV_IMPLS  # importing nn registers every kernel
 
     dev = torch.device(device)
     irreps_in, h, sh, edge_index = _inputs(n, channels, l_max, dev)

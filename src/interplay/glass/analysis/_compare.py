@@ -109,10 +109,10 @@ class Row:
 
 def compose_train_config(overrides: list[str], output_dir: Path):
     """``conf/train.yaml`` composed as train.py does, with ``paths.output_dir`` = output_dir."""
-    from hydra import compose, initialize_config_dir  # noqa: PLC0415
-    from hydra.core.global_hydra import GlobalHydra  # noqa: PLC0415
-    from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
-    from omegaconf import open_dict  # noqa: PLC0415
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import open_dict
 
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
@@ -134,9 +134,9 @@ def _budget(spec: list[str] | None, name: str, default: float) -> float:
 
 
 def run_one(model: str, ds: Dataset, out: Path, extra: list[str], threads: int) -> Row:
-    from omegaconf import OmegaConf  # noqa: PLC0415
+    from omegaconf import OmegaConf
 
-    from interplay.runs import train_and_test as run  # noqa: PLC0415
+    from interplay.runs import train_and_test as run
 
     run_dir = out / ds.name / model
     overrides = [
@@ -166,7 +166,7 @@ def run_one(model: str, ds: Dataset, out: Path, extra: list[str], threads: int) 
         log.info("=== %s on %s: %s", model, ds.name, " ".join(overrides))
         run(cfg)
         row.results = json.loads((run_dir / "results.json").read_text())
-    except Exception as exc:  # noqa: BLE001 - one failing model must not lose the table
+    except Exception as exc:  # one failing model must not lose the table
         log.exception("%s on %s failed", model, ds.name)
         row.error = f"{type(exc).__name__}: {exc}"
     row.wall_seconds = time.perf_counter() - start

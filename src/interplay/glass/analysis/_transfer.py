@@ -168,12 +168,12 @@ def transfer_from_config(cfg: Any) -> dict:
     """Body of ``interplay-transfer`` (``conf/transfer.yaml``): one model per temperature,
     transfer test and transfer learn on all; writes transfer.json and transfer_matrix.png into
     ``paths.output_dir`` and returns the result."""
-    import hydra  # noqa: PLC0415
-    import lightning.pytorch as pl  # noqa: PLC0415
-    from lightning.pytorch.loggers import CSVLogger  # noqa: PLC0415
+    import hydra
+    import lightning.pytorch as pl
+    from lightning.pytorch.loggers import CSVLogger
 
-    from interplay.core import write_json  # noqa: PLC0415
-    from interplay.glass import observables as figures  # noqa: PLC0415
+    from interplay.core import write_json
+    from interplay.glass import observables as figures
 
     out_dir = Path(cfg.paths.output_dir)
 
@@ -202,7 +202,7 @@ def transfer_from_config(cfg: Any) -> dict:
             try:
                 ta = hydra.utils.instantiate(cfg.data, T=T, time_indices="tau_alpha").time_indices
                 return dm.time_indices.index(ta[0])
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.warning("no tau_alpha at T=%g (%s): reporting the last timescale", T, exc)
                 return len(dm.time_indices) - 1
         return dm.time_indices.index(int(spec)) if spec is not None else 0

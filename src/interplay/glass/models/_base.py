@@ -179,7 +179,7 @@ class PropensityBase(LightningModule):
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         try:
             times = list(dm.times) if dm is not None else None
-        except Exception:  # noqa: BLE001 - times are only used for axes
+        except Exception:  # times are only used for axes
             times = None
         return times if times and len(times) == len(self.time_indices) else None
 
@@ -205,7 +205,7 @@ class PropensityBase(LightningModule):
     def save_observables(self, out_dir: Path, obs: dict[str, np.ndarray]) -> None:
         """``observables.npz`` (every registered array, plus the time axes) and the figure of
         every registered observable (Pearson vs t, chi4 vs t, G4 vs r by default)."""
-        from interplay.core import write_npz  # noqa: PLC0415
+        from interplay.core import write_npz
 
         out_dir.mkdir(parents=True, exist_ok=True)
         times = self._times()

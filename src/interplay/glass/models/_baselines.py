@@ -223,7 +223,7 @@ class SoftnessSVMModule(DescriptorModel):
         self,
         mobile_fraction: float | Sequence[float] = 0.1,
         immobile_fraction: float | Sequence[float] = 0.1,
-        C: float = 0.1,  # noqa: N803 - the SVM's usual name
+        C: float = 0.1,  # the SVM's usual name
         max_iter: int = 5000,
         **kwargs,
     ):
@@ -251,7 +251,7 @@ class SoftnessSVMModule(DescriptorModel):
         return [float(v) for v in values]
 
     def solve(self, x, y, particle_type):
-        from sklearn.svm import LinearSVC  # noqa: PLC0415
+        from sklearn.svm import LinearSVC
 
         coef = np.zeros((y.shape[1], x.shape[1]))
         intercept = np.zeros(y.shape[1])

@@ -209,7 +209,7 @@ class DescriptorCache:
 
     @staticmethod
     def graph_key(edge_index: torch.Tensor, edge_vec: torch.Tensor, node_type: torch.Tensor):
-        import hashlib  # noqa: PLC0415
+        import hashlib
 
         h = hashlib.sha1()
         for t in (edge_index, edge_vec, node_type):

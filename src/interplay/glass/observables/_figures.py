@@ -108,7 +108,7 @@ def plot_transfer_matrix(
     """Fig. 2.17: rho at tau_alpha vs test temperature, one colour per training temperature;
     transfer test (squares, dashed) and transfer learn (triangles, solid). Matrices are
     indexed [train T, test T]."""
-    from matplotlib import colormaps  # noqa: PLC0415
+    from matplotlib import colormaps
 
     fig, ax = _figure((5.0, 3.8))
     temps = np.asarray(temperatures, dtype=float)
