@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from interplay.glass.simulation import (  # noqa: E402 - after the sys.path insert
+from interplay.glass.simulation import (
     Job,
     KASimulation,
     SimulationSettings,
