@@ -110,8 +110,10 @@ def derived_seed(*parts: object) -> int:
 def settings_from_cfg(cfg: Any) -> SimulationSettings:
     from omegaconf import OmegaConf
 
-    raw = OmegaConf.to_container(cfg, resolve=True)
-    raw = {k: v for k, v in raw.items() if k != "hydra"}
+    # without the hydra node, which only resolves inside a running Hydra app
+    raw = OmegaConf.to_container(
+        OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=True
+    )
     allowed = set(SimulationSettings.__dataclass_fields__)
     unknown = sorted(set(raw) - allowed)
     if unknown:
