@@ -12,7 +12,6 @@ figures are logged to W&B too.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import math
@@ -186,18 +185,3 @@ def collect(sweep_dir: str | Path, x: str | None = None) -> pd.DataFrame:
     figures = plot_metrics(table, x, out_dir) if x is not None and len(by) <= 1 else []
     _log_to_wandb(sweep_dir, figures, table)
     return table
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("sweep_dir", help="a Hydra multirun directory")
-    parser.add_argument("--x", help="swept key for the x axis (default: the only swept key)")
-    args = parser.parse_args(argv)
-    table = collect(args.sweep_dir, args.x)
-    with pd.option_context("display.width", 160, "display.max_columns", 12):
-        print(table)
-    print(f"\nwrote {Path(args.sweep_dir) / 'summary'}")
-
-
-if __name__ == "__main__":
-    main()

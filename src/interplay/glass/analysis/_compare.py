@@ -1,47 +1,47 @@
 """Comparison table of the propensity models on the same data, metrics and budget.
 
-``interplay-compare`` trains every model through the real ``train.py`` code path
-(``conf/train.yaml`` composed with overrides, then :func:`interplay.runs.train_and_test`, one
-run directory per model and dataset) and writes ``comparison.md`` (markdown tables: model,
-Pearson of A particles per timescale -- mean over test configurations --, parameter count,
-training time, epochs, wall time) and ``comparison.json`` into the output directory.
+``interplay-compare`` (``conf/compare.yaml``; body :func:`compare_from_config`) trains every
+model through the real ``train.py`` code path (``conf/train.yaml`` composed with overrides,
+then :func:`interplay.runs.train_and_test`, one run directory per model and dataset) and writes
+``comparison.md`` (markdown tables: model, Pearson of A particles per timescale -- mean over
+test configurations --, parameter count, training time, epochs, wall time) and
+``comparison.json`` into the output directory.
 
-Models (``--models``): ``se3gnn_small``, ``se3gnn_invariant`` (se3gnn_small with l_max = 0),
-``bapst_gnn``, ``descriptor_ridge``, ``softness_svm``. Datasets (``--datasets``): ``ka3d`` (the
+Models (``models``): ``se3gnn_small``, ``se3gnn_invariant`` (se3gnn_small with l_max = 0),
+``bapst_gnn``, ``descriptor_ridge``, ``softness_svm``. Datasets (``datasets``): ``ka3d`` (the
 embedded simulated data at the default T of conf/data/ka3d.yaml) and ``botan`` (Shiba et al.
-T = 0.44 sample, ``--botan-root``, settings of conf/experiment/shiba_T044.yaml).
+T = 0.44 sample, ``botan_root``, settings of conf/experiment/shiba_T044.yaml).
 
-CPU budget knobs: ``--epochs`` / ``--minutes`` per gradient-trained model and dataset
-(``ka3d:12`` style or one number for all); the closed-form models always use one pass over
-the training set. ``--quick`` is a seconds-long smoke run (few configurations, one epoch).
+CPU budget knobs: ``epochs`` / ``minutes`` per gradient-trained model and dataset
+(``{ka3d:12,botan:40}`` style or one number for all); the closed-form models always use one
+pass over the training set. ``quick=true`` is a seconds-long smoke run (few configurations,
+one epoch).
 
 Examples::
 
-    interplay-compare                                # the full table (~21 min)
-    interplay-compare --datasets ka3d --models descriptor_ridge bapst_gnn
-    interplay-compare --quick --out /tmp/cmp         # smoke test
-    interplay-compare --set trainer=gpu --minutes 30 # a GPU budget
+    interplay-compare                                      # the full table (~21 min)
+    interplay-compare datasets=[ka3d] models=[descriptor_ridge,bapst_gnn]
+    interplay-compare quick=true out=/tmp/cmp              # smoke test
+    interplay-compare 'set=["trainer=gpu"]' minutes=30     # a GPU budget
 """
 
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import logging
 import math
 import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from interplay.core import ConfigError, atomic_open, write_json
 from interplay.core.config import conf_dir, project_root
 
 log = logging.getLogger(__name__)
-
-ROOT = project_root()
-CONF = conf_dir()
 
 MODELS: dict[str, list[str]] = {
     "se3gnn_small": ["model=se3gnn_small"],
@@ -115,7 +115,7 @@ def compose_train_config(overrides: list[str], output_dir: Path):
     from omegaconf import open_dict  # noqa: PLC0415
 
     GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
         cfg = compose("train", overrides=overrides, return_hydra_config=True)
         HydraConfig.instance().set_config(cfg)
     with open_dict(cfg):
@@ -124,7 +124,7 @@ def compose_train_config(overrides: list[str], output_dir: Path):
 
 
 def _budget(spec: list[str] | None, name: str, default: float) -> float:
-    """``--epochs 12`` or ``--epochs ka3d:12 botan:40`` -> the value for dataset ``name``."""
+    """``["12"]`` or ``["ka3d:12", "botan:40"]`` -> the value for dataset ``name``."""
     value = default
     for item in spec or []:
         key, sep, val = item.rpartition(":")
@@ -148,7 +148,7 @@ def run_one(model: str, ds: Dataset, out: Path, extra: list[str], threads: int) 
         "callbacks=none",
         f"num_threads={threads}",
         f"task_name=compare_{ds.name}_{model}",
-        *([] if os.environ.get("INTERPLAY_ROOT") else [f"paths.root_dir={ROOT}"]),
+        *([] if os.environ.get("INTERPLAY_ROOT") else [f"paths.root_dir={project_root()}"]),
         *extra,
     ]
     if model not in CLOSED_FORM and ds.minutes > 0 and not any("max_time" in o for o in extra):
@@ -234,11 +234,11 @@ def compare(
     """Train every model on every dataset; write ``comparison.md`` / ``.json`` into ``out``."""
     unknown = [m for m in models if m not in MODELS]
     if unknown:
-        raise ConfigError(f"--models {unknown}: unknown; choose from {sorted(MODELS)}")
+        raise ConfigError(f"models={unknown}: unknown; choose from {sorted(MODELS)}")
     table = datasets(botan_root)
     unknown = [d for d in dataset_names if d not in table]
     if unknown:
-        raise ConfigError(f"--datasets {unknown}: unknown; choose from {sorted(table)}")
+        raise ConfigError(f"datasets={unknown}: unknown; choose from {sorted(table)}")
     rows = []
     for name in dataset_names:
         ds = table[name]
@@ -274,32 +274,33 @@ def write_outputs(rows: list[Row], out: Path, table: dict[str, Dataset]) -> None
     write_json(out / "comparison.json", [r.__dict__ for r in rows])
 
 
-def main(argv: list[str] | None = None) -> list[Row]:
-    p = argparse.ArgumentParser(prog="interplay-compare", description=__doc__.split("\n\n")[0])
-    p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
-    p.add_argument("--datasets", nargs="+", default=None, help="ka3d botan (quick: ka3d)")
-    p.add_argument("--botan-root", default="../shared/data/botan_T0.44")
-    p.add_argument(
-        "--epochs", nargs="+", help="max epochs: N or DATASET:N (default ka3d:12 botan:40)"
+def _budget_spec(value: Any) -> list[str] | None:
+    """``epochs`` / ``minutes`` of conf/compare.yaml (null, N, or {dataset: N}) as the list of
+    ``N`` / ``DATASET:N`` strings of :func:`compare`."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return [f"{name}:{v}" for name, v in value.items()]
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def compare_from_config(cfg: Any) -> list[Row]:
+    """Body of ``interplay-compare``: the keys of ``conf/compare.yaml`` handed to
+    :func:`compare`; output into ``out`` (default: this Hydra run's directory)."""
+    out = Path(cfg.out) if cfg.get("out") else Path(cfg.paths.output_dir)
+    names = list(cfg.datasets) if cfg.datasets else (["ka3d"] if cfg.quick else ["ka3d", "botan"])
+    rows = compare(
+        list(cfg.models),
+        names,
+        out,
+        str(cfg.botan_root),
+        _budget_spec(cfg.epochs),
+        _budget_spec(cfg.minutes),
+        bool(cfg.quick),
+        [str(o) for o in cfg.get("set") or []],
+        int(cfg.threads),
     )
-    p.add_argument("--minutes", nargs="+", help="max training minutes per gradient model: "
-                   "M or DATASET:M (default ka3d:5 botan:6; 0 = no limit)")  # fmt: skip
-    p.add_argument("--threads", type=int, default=1, help="torch threads per run (default 1)")
-    p.add_argument("--quick", action="store_true", help="smoke run: 4 configs, 1 epoch")
-    p.add_argument("--out", default=None, help="output dir (default outputs/compare/<time>)")
-    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                   help="extra train.py overrides for every run")  # fmt: skip
-    args = p.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] %(message)s"
-    )
-    out = Path(args.out or ROOT / "outputs" / "compare" / time.strftime("%Y-%m-%d_%H-%M-%S"))
-    names = args.datasets or (["ka3d"] if args.quick else ["ka3d", "botan"])
-    rows = compare(args.models, names, out, args.botan_root, args.epochs, args.minutes,
-                   args.quick, args.set, args.threads)  # fmt: skip
-    print((out / "comparison.md").read_text())
+    log.info("%s", (out / "comparison.md").read_text())
     return rows
-
-
-if __name__ == "__main__":
-    main()

@@ -26,11 +26,11 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
-from interplay.core.config import conf_dir
 from interplay.glass.observables._fields import pearson_per_config
 
 log = logging.getLogger(__name__)
@@ -164,8 +164,10 @@ def format_matrix(result: dict, key: str) -> str:
 
 
 # --------------------------------------------------------------------------- Hydra entry
-def run(cfg) -> dict:
-    """Body of ``interplay-transfer``: writes transfer.json + the figure."""
+def transfer_from_config(cfg: Any) -> dict:
+    """Body of ``interplay-transfer`` (``conf/transfer.yaml``): one model per temperature,
+    transfer test and transfer learn on all; writes transfer.json and transfer_matrix.png into
+    ``paths.output_dir`` and returns the result."""
     import hydra  # noqa: PLC0415
     import lightning.pytorch as pl  # noqa: PLC0415
     from lightning.pytorch.loggers import CSVLogger  # noqa: PLC0415
@@ -220,13 +222,3 @@ def run(cfg) -> dict:
     )
     log.info("%s", text)
     return result
-
-
-def main() -> None:
-    import hydra  # noqa: PLC0415
-
-    hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="transfer")(run)()
-
-
-if __name__ == "__main__":
-    main()

@@ -29,8 +29,13 @@ import torch
 from lightning.pytorch import LightningModule
 
 from interplay.core import ConfigError
-from interplay.glass import observables as glass_figures
-from interplay.glass.observables import evaluate_fields
+from interplay.glass.observables import (
+    Fields,
+    FigureContext,
+    compute_observables,
+    observable_metrics,
+    plot_observables,
+)
 
 log = logging.getLogger(__name__)
 
@@ -126,15 +131,14 @@ class PropensityBase(LightningModule):
             self._val.append((g["pred"], g["y"], g["type"]))
 
     def on_validation_epoch_end(self) -> None:
+        """Log the registered validation observables (``val/pearson_A``, ...)."""
         if not self._val:
             return
         preds, ys, types = zip(*self._val, strict=True)
         self._val.clear()
-        obs = evaluate_fields(preds, ys, types)
-        if "pearson_A" in obs:
-            rho = obs["pearson_A"]
-            self.log("val/pearson_A", float(rho[0]), prog_bar=True)
-            self.log("val/pearson_A_mean", float(np.nanmean(rho)))
+        obs = compute_observables(Fields(preds, ys, types), stage="val")
+        for key, value, prog_bar in observable_metrics(obs, self.time_indices, stage="val"):
+            self.log(key, value, prog_bar=prog_bar)
 
     def test_step(self, batch, batch_idx):
         pred = self(batch)
@@ -142,38 +146,28 @@ class PropensityBase(LightningModule):
         self._test.extend(split_batch(batch, pred))
 
     def on_test_epoch_end(self) -> None:
+        """Compute, log and save every registered test observable (``glass.observables``)."""
         if not self._test:
             return
         graphs, self._test = self._test, []
-        geometry: dict = {}
+        positions = boxes = r_edges = None
         if all("pos" in g for g in graphs):  # G4 needs the initial positions and the box
-            boxes = [g["box"] for g in graphs]
+            positions, boxes = [g["pos"] for g in graphs], [g["box"] for g in graphs]
             r_max = min(self.g4_r_max, 0.5 * min(float(np.min(b)) for b in boxes))
-            geometry = {
-                "positions": [g["pos"] for g in graphs],
-                "boxes": boxes,
-                "r_edges": np.linspace(0.5, r_max, self.g4_bins + 1),
-            }
-        obs = evaluate_fields(
+            r_edges = np.linspace(0.5, r_max, self.g4_bins + 1)
+        fields = Fields(
             [g["pred"] for g in graphs],
             [g["y"] for g in graphs],
             [g["type"] for g in graphs],
-            **geometry,
+            positions,
+            boxes,
+            r_edges,
+            TYPE_NAMES,
         )
+        obs = compute_observables(fields, stage="test")
         self.observables = obs
-        for name in TYPE_NAMES:
-            if f"pearson_{name}" not in obs:
-                continue
-            self.log(f"test/pearson_{name}", float(obs[f"pearson_{name}"][0]))
-            for k, t in enumerate(self.time_indices):
-                self.log(f"test/pearson_{name}_t{t}", float(obs[f"pearson_{name}"][k]))
-                self.log(
-                    f"test/pearson_pooled_{name}_t{t}", float(obs[f"pearson_pooled_{name}"][k])
-                )
-        if "chi4_true" in obs:
-            for k, t in enumerate(self.time_indices):
-                self.log(f"test/chi4_true_t{t}", float(obs["chi4_true"][k]))
-                self.log(f"test/chi4_pred_t{t}", float(obs["chi4_pred"][k]))
+        for key, value, prog_bar in observable_metrics(obs, self.time_indices, stage="test"):
+            self.log(key, value, prog_bar=prog_bar)
         table = self.pearson_table(obs)
         log.info("Test Pearson per timescale (A: mean over configurations):\n%s", table)
         out_dir = self._output_dir()
@@ -197,6 +191,7 @@ class PropensityBase(LightningModule):
         return None
 
     def pearson_table(self, obs: dict[str, np.ndarray]) -> str:
+        """Human-readable Pearson per timescale for the log (nan where a type is absent)."""
         times = self._times()
         rows = ["  t_idx        time   rho_A  rho_A_pooled   rho_B"]
         for k, t in enumerate(self.time_indices):
@@ -208,7 +203,8 @@ class PropensityBase(LightningModule):
         return "\n".join(rows)
 
     def save_observables(self, out_dir: Path, obs: dict[str, np.ndarray]) -> None:
-        """``observables.npz`` + the three PNGs (Pearson vs t, chi4 vs t, G4 vs r)."""
+        """``observables.npz`` (every registered array, plus the time axes) and the figure of
+        every registered observable (Pearson vs t, chi4 vs t, G4 vs r by default)."""
         from interplay.core import write_npz  # noqa: PLC0415
 
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -217,13 +213,8 @@ class PropensityBase(LightningModule):
         if times:
             extra["times"] = np.asarray(times)
         write_npz(out_dir / "observables.npz", **obs, **extra)
-        if not self.write_figures:
-            return
-        glass_figures.plot_pearson_vs_time(obs, out_dir / "pearson_vs_time.png", times)
-        if "chi4_true" in obs:
-            glass_figures.plot_chi4(obs, out_dir / "chi4_vs_time.png", times)
-        if "g4_true" in obs:
-            glass_figures.plot_g4(obs, out_dir / "g4_vs_r.png", self.time_indices)
+        if self.write_figures:
+            plot_observables(obs, out_dir, FigureContext(self.time_indices, times))
 
     def n_parameters(self) -> int:
         """Trainable parameters (closed-form models override: their fitted coefficients)."""

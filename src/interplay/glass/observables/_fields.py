@@ -10,7 +10,8 @@
   averaged over shells (divided by the shell volume). ``normalization="intensive"`` uses
   ``V/N_A^2`` instead (Lacevic et al.; then ``chi4 ~ rho_A * integral G4``).
 
-All functions take plain numpy arrays: propensities ``(N, T)`` per configuration.
+All functions take plain numpy arrays: propensities ``(N, T)`` per configuration. How they are
+evaluated, logged and plotted for a model is declared once in ``_standard.py`` (the registry).
 """
 
 from __future__ import annotations
@@ -129,38 +130,6 @@ def g4(
         norm = volume / n_a if normalization == "thesis" else volume / n_a**2
         total += norm * acc / shell[:, None]
     return total / len(cs)
-
-
-def evaluate_fields(
-    preds: Sequence[np.ndarray],
-    trues: Sequence[np.ndarray],
-    types: Sequence[np.ndarray],
-    positions: Sequence[np.ndarray] | None = None,
-    boxes: Sequence[np.ndarray] | None = None,
-    r_edges: np.ndarray | None = None,
-    type_names: Sequence[str] = ("A", "B"),
-) -> dict[str, np.ndarray]:
-    """All observables of a test set: Pearson (mean / pooled) per type and timescale, chi4
-    of predictions and ground truth (A particles), and G4 (when positions are given)."""
-    out: dict[str, np.ndarray] = {}
-    for k, name in enumerate(type_names):
-        if not any((np.asarray(t) == k).sum() > 1 for t in types):
-            continue
-        res = pearson_per_config(preds, trues, types, particle_type=k)
-        out[f"pearson_{name}"] = res["mean"]
-        out[f"pearson_pooled_{name}"] = res["pooled"]
-        out[f"pearson_per_config_{name}"] = res["per_config"]
-    if len(preds) >= 2:
-        out["chi4_true"] = chi4(trues, types)
-        out["chi4_pred"] = chi4(preds, types)
-    if positions is not None and boxes is not None:
-        if r_edges is None:
-            half = 0.5 * min(float(np.min(b)) for b in boxes)
-            r_edges = np.linspace(0.5, min(half, 6.0), 45)
-        out["g4_r"] = 0.5 * (r_edges[1:] + r_edges[:-1])
-        out["g4_true"] = g4(positions, boxes, trues, types, r_edges)
-        out["g4_pred"] = g4(positions, boxes, preds, types, r_edges)
-    return out
 
 
 def _as_2d(a: np.ndarray) -> np.ndarray:

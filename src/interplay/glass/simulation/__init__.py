@@ -17,12 +17,11 @@ from interplay.glass.simulation._lammps import (
     ka_types,
     wrap_into_box,
 )
-from interplay.glass.simulation._pipeline import Job, iso_run_displacements
-from interplay.glass.simulation._repair import repair_file
+from interplay.glass.simulation._pipeline import Job, iso_run_displacements, simulate_from_config
+from interplay.glass.simulation._repair import repair_dirs, repair_file
 from interplay.glass.simulation._settings import SimulationSettings, settings_from_cfg
 
 __all__ = [
-    "repair_file",
     "Job",
     "iso_run_displacements",
     "CUTOFF_FACTOR",
@@ -35,8 +34,11 @@ __all__ = [
     "box_length",
     "ka_types",
     "log_time_grid",
+    "repair_dirs",
+    "repair_file",
     "self_intermediate_scattering",
     "settings_from_cfg",
+    "simulate_from_config",
     "tau_alpha",
     "wrap_into_box",
 ]

@@ -1,6 +1,6 @@
 """KA data pipeline: equilibrate, measure τα, iso-configurational runs, inherent structures.
 
-Entry point (Hydra, ``conf/simulate.yaml``)::
+Entry point (Hydra, ``conf/simulate.yaml``; :func:`simulate_from_config` is its body)::
 
     interplay-simulate T=0.8 job=0
     interplay-simulate -m T=0.8,0.9,1.0 job=0,1,2 configs_per_job=10
@@ -21,9 +21,10 @@ without ``overwrite=true``, and rerunning a job with other settings is an error 
 (:mod:`._state`). The default ``out_dir`` (``outputs/simulate/ka3d``) lies outside the committed
 data.
 
-The code is split in three modules, every public name importable from this one:
-``_settings`` (settings, seeds, Hydra parsing), ``_state`` (checkpoint, resume, output files:
-the base class of :class:`Job`) and this one (the MD stages and the entry point).
+The code is split in three modules, every public name importable from
+:mod:`interplay.glass.simulation`: ``_settings`` (settings, seeds, Hydra parsing), ``_state``
+(checkpoint, resume, output files: the base class of :class:`Job`) and this one (the MD stages
+and the body of the entry point; the console script itself is :mod:`interplay.cli`).
 
 Output (GlassBench layout, read by ``interplay.glass.data.load``)::
 
@@ -67,8 +68,8 @@ __all__ = [
     "derived_seed",
     "format_temperature",
     "iso_run_displacements",
-    "main",
     "settings_from_cfg",
+    "simulate_from_config",
 ]
 
 log = logging.getLogger(__name__)
@@ -305,20 +306,11 @@ class Job(CheckpointedJob):
             self.sim.close()
 
 
-def main() -> None:  # pragma: no cover - thin Hydra wrapper
-    import hydra  # noqa: PLC0415
-    from hydra.utils import to_absolute_path  # noqa: PLC0415
+def simulate_from_config(cfg: Any) -> list[Path]:
+    """Body of ``interplay-simulate``: one (T, job) pair of ``conf/simulate.yaml`` run (or
+    resumed) to the end; returns the configuration files written by this call."""
+    from hydra.utils import to_absolute_path
 
-    from interplay.core.config import conf_dir  # noqa: PLC0415
-
-    @hydra.main(config_path=str(conf_dir()), config_name="simulate", version_base="1.3")
-    def _entry(cfg: Any) -> None:
-        settings = settings_from_cfg(cfg)
-        settings.out_dir = to_absolute_path(settings.out_dir)
-        Job(settings).run()
-
-    _entry()
-
-
-if __name__ == "__main__":
-    main()
+    settings = settings_from_cfg(cfg)
+    settings.out_dir = to_absolute_path(settings.out_dir)
+    return Job(settings).run()

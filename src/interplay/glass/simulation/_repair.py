@@ -15,9 +15,9 @@ that and reports the largest deviation.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -75,16 +75,10 @@ def repair_file(path: str | Path) -> dict:
     return report
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("dirs", nargs="+", help="dataset directories (searched recursively)")
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args(argv)
-    files = sorted(f for d in args.dirs for f in Path(d).rglob("*.npz") if ".state" not in f.parts)
-    with ProcessPoolExecutor(args.workers) as pool:
-        for report in pool.map(repair_file, files):
-            print(json.dumps(report), flush=True)
-
-
-if __name__ == "__main__":
-    main()
+def repair_dirs(dirs: Sequence[str | Path], workers: int = 2) -> Iterator[dict]:
+    """Body of ``interplay-repair``: :func:`repair_file` on every configuration file under
+    ``dirs`` (recursively; checkpoint states skipped), ``workers`` in parallel; yields each
+    file's report as it is done."""
+    files = sorted(f for d in dirs for f in Path(d).rglob("*.npz") if ".state" not in f.parts)
+    with ProcessPoolExecutor(workers) as pool:
+        yield from pool.map(repair_file, files)

@@ -1,6 +1,7 @@
 """Baselines (docs/baselines.md): Bapst GNN, Boattini descriptors + ridge, softness SVM, the
-shared evaluation base and the comparison command. Shapes, symmetries, fitting, checkpoints
-and parameter counts of every model are the contract of test_model_contract.py."""
+shared evaluation base and the train.py path. Shapes, symmetries, fitting, checkpoints and
+parameter counts of every model are the contract of test_model_contract.py; the comparison
+command is tested in tests/unit/glass/analysis."""
 
 from __future__ import annotations
 
@@ -236,16 +237,3 @@ def test_train_py_end_to_end(tmp_path, overrides):
     if "descriptor" in overrides[0]:
         assert res["epochs"] == 1  # closed form: one pass whatever max_epochs says
         assert res["test/pearson_A_t0"] > 0.2
-
-
-def test_compare_quick_writes_table(tmp_path):
-    from interplay.glass.analysis._compare import main
-
-    rows = main(["--quick", "--models", "descriptor_ridge", "se3gnn_invariant",
-                 "--out", str(tmp_path)])  # fmt: skip
-    assert [r.error for r in rows] == [None, None]
-    table = (tmp_path / "comparison.md").read_text()
-    assert "| descriptor_ridge |" in table and "| se3gnn_invariant |" in table
-    assert "ρ_A t9" in table and "parameters" in table
-    data = json.loads((tmp_path / "comparison.json").read_text())
-    assert data[0]["results"]["n_parameters"] > 0

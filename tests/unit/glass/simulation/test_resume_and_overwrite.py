@@ -179,7 +179,10 @@ def test_sigkilled_simulate_process_resumes_to_the_uninterrupted_output(tmp_path
     out = cwd / "outputs" / "simulate" / "ka3d"
     state = Checkpoint(out / "T1.0" / ".state" / "job0.npz")
     args = [sys.executable, "-c", ENTRY, *KILL_OVERRIDES, f"hydra.run.dir={tmp_path / 'h1'}"]
-    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "INTERPLAY_ROOT": str(ROOT)}  # conf/ of this checkout, cwd elsewhere
+    proc = subprocess.Popen(
+        args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
@@ -193,7 +196,7 @@ def test_sigkilled_simulate_process_resumes_to_the_uninterrupted_output(tmp_path
     assert state.load() and state.meta["stage"] == "equilibrate", "not killed in equilibration"
     assert not _outputs(out)
 
-    run_script(["-c", ENTRY, *KILL_OVERRIDES, f"hydra.run.dir={tmp_path / 'h2'}"], cwd=cwd)
+    run_script(["-c", ENTRY, *KILL_OVERRIDES, f"hydra.run.dir={tmp_path / 'h2'}"], cwd=cwd, env=env)
     _assert_same_output(uninterrupted, out)
     assert not (cwd / "data").exists()
 
@@ -201,6 +204,7 @@ def test_sigkilled_simulate_process_resumes_to_the_uninterrupted_output(tmp_path
     proc = subprocess.run(
         [sys.executable, "-c", ENTRY, *KILL_OVERRIDES, "n_runs=3", f"hydra.run.dir={tmp_path}/h3"],
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
