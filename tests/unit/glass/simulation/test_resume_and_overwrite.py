@@ -31,7 +31,7 @@ from interplay.core import ConfigError
 from interplay.glass.simulation import Job, SimulationSettings, settings_from_cfg
 from interplay.glass.simulation._state import Checkpoint, CheckpointedJob
 
-ENTRY = "from interplay.glass.simulation._pipeline import main; main()"
+ENTRY = ["-m", "interplay.cli", "simulate"]  # `interplay-simulate` of this checkout
 # equilibration of ~15 segments of 2 tau_alpha: long enough (~2 s) to be killed inside it
 KILL_OVERRIDES = [
     "T=1.0", "n_particles=128", "n_runs=2", "n_times=3", "t_max=0.5", "tau_guess=0.5",
@@ -178,7 +178,7 @@ def test_sigkilled_simulate_process_resumes_to_the_uninterrupted_output(tmp_path
     cwd.mkdir()
     out = cwd / "outputs" / "simulate" / "ka3d"
     state = Checkpoint(out / "T1.0" / ".state" / "job0.npz")
-    args = [sys.executable, "-c", ENTRY, *KILL_OVERRIDES, f"hydra.run.dir={tmp_path / 'h1'}"]
+    args = [sys.executable, *ENTRY, *KILL_OVERRIDES, f"hydra.run.dir={tmp_path / 'h1'}"]
     env = {**os.environ, "INTERPLAY_ROOT": str(ROOT)}  # conf/ of this checkout, cwd elsewhere
     proc = subprocess.Popen(
         args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -189,20 +189,22 @@ def test_sigkilled_simulate_process_resumes_to_the_uninterrupted_output(tmp_path
             if state.path.exists() and state.load() and len(state.meta["taus"]) >= 2:
                 break
             time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.poll() is None, "the job ended before it could be killed in equilibration"
+        proc.send_signal(signal.SIGKILL)
     finally:
+        proc.kill()
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
     assert state.load() and state.meta["stage"] == "equilibrate", "not killed in equilibration"
     assert not _outputs(out)
 
-    run_script(["-c", ENTRY, *KILL_OVERRIDES, f"hydra.run.dir={tmp_path / 'h2'}"], cwd=cwd, env=env)
+    run_script([*ENTRY, *KILL_OVERRIDES, f"hydra.run.dir={tmp_path / 'h2'}"], cwd=cwd, env=env)
     _assert_same_output(uninterrupted, out)
     assert not (cwd / "data").exists()
 
     # the same job asked again with another setting: refused, naming the key and the fix
     proc = subprocess.run(
-        [sys.executable, "-c", ENTRY, *KILL_OVERRIDES, "n_runs=3", f"hydra.run.dir={tmp_path}/h3"],
+        [sys.executable, *ENTRY, *KILL_OVERRIDES, "n_runs=3", f"hydra.run.dir={tmp_path}/h3"],
         cwd=cwd,
         env=env,
         capture_output=True,
