@@ -143,9 +143,7 @@ class CheckpointedJob:
                     return "resume"
                 if ck.meta["stage"] == "done" and not s.overwrite:
                     missing = [
-                        i
-                        for i in self.indices()
-                        if not self.file_stem(i).with_suffix(".json").exists()
+                        i for i in self.indices() if not Path(f"{self.file_stem(i)}.json").exists()
                     ]
                     if missing:
                         log.warning(

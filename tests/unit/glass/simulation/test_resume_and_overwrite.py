@@ -224,7 +224,7 @@ def test_default_out_dir_is_outside_the_committed_data():
     assert "overwrite: false" in (CONF / "simulate.yaml").read_text()
 
 
-def test_rerun_of_a_finished_job_with_other_settings_is_refused(done_job):
+def test_rerun_of_a_finished_job_with_other_settings_is_refused(done_job, caplog):
     before = _fingerprint(done_job)
     with pytest.raises(ConfigError, match=r"n_runs: 2 -> 3.*overwrite=true"):
         Job(_tiny(done_job, n_runs=3)).run()
@@ -232,6 +232,10 @@ def test_rerun_of_a_finished_job_with_other_settings_is_refused(done_job):
         Job(_tiny(done_job, seed=1)).run()
     assert Job(_tiny(done_job)).run() == []  # same settings: done, nothing redone
     assert _fingerprint(done_job) == before
+    (done_job / "T1.0" / "test" / "N128T1.0_1.json").unlink()  # a lost file is reported
+    with caplog.at_level("WARNING"):
+        assert Job(_tiny(done_job)).run() == []
+    assert "configurations [1] are missing" in caplog.text
 
 
 def test_resuming_an_unfinished_job_with_other_settings_is_refused(tmp_path):
