@@ -23,13 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from interplay.glass.simulation import (
-    Job,
-    KASimulation,
-    SimulationSettings,
-    box_length,
-    ka_types,
-)
+from interplay.glass.simulation import Job, KASimulation, SimulationSettings, box_length, ka_types
 
 
 def main() -> None:

