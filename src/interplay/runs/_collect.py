@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from interplay.core import DataError, write_csv
+from interplay.core import DataError, pyplot, save_figure, write_csv
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +102,7 @@ def summarize(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 def plot_metrics(table: pd.DataFrame, x: str, out_dir: Path) -> list[Path]:
     """One PNG per metric (mean +- s.e. vs ``x``) plus an overview of the key metrics."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     table = table.sort_values(x)
     metrics = [c.removesuffix("_mean") for c in table.columns if c.endswith("_mean")]
     paths = []
@@ -119,10 +115,7 @@ def plot_metrics(table: pd.DataFrame, x: str, out_dir: Path) -> list[Path]:
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        path = out_dir / f"{metric.replace('/', '_')}.png"
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(save_figure(fig, out_dir / f"{metric.replace('/', '_')}.png", dpi=120))
     key = [m for m in KEY_METRICS if m in metrics]
     if key:
         cols = min(3, len(key))
@@ -139,10 +132,7 @@ def plot_metrics(table: pd.DataFrame, x: str, out_dir: Path) -> list[Path]:
         for ax in list(axes.flat)[len(key) :]:
             ax.axis("off")
         fig.tight_layout()
-        path = out_dir / "overview.png"
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(save_figure(fig, out_dir / "overview.png", dpi=120))
     return paths
 
 
