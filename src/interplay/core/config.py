@@ -54,8 +54,13 @@ def conf_dir() -> Path:
 # (conf/hydra/default.yaml); the task repeats it (check_run_dir with TASK_RESULTS) for runs
 # composed without that callback and for the job directories of a multirun.
 
-RUN_RESULTS = (".hydra", "results.json", "checkpoints", "multirun.yaml")
-"""What marks a directory as another run's: Hydra's record, results, checkpoints, a sweep."""
+RUN_MARKER = ".interplay_run"
+"""Created exclusively (``O_EXCL``) by :func:`claim_run_dir`: of two runs that pick the same
+directory at the same instant, the second is refused."""
+
+RUN_RESULTS = (RUN_MARKER, ".hydra", "results.json", "checkpoints", "multirun.yaml")
+"""What marks a directory as another run's: the marker, Hydra's record, results, checkpoints,
+a sweep."""
 
 TASK_RESULTS = ("results.json", "checkpoints")
 """The part of RUN_RESULTS a task can check (its own Hydra has written .hydra/ already)."""
@@ -92,15 +97,40 @@ def check_run_dir(
     )
 
 
+def claim_run_dir(run_dir: str | Path, ckpt_path: str | Path | None = None) -> bool:
+    """:func:`check_run_dir`, then mark ``run_dir`` as this run's (atomically, so that a run
+    starting in the same directory at the same moment is refused too). True when resuming."""
+    if check_run_dir(run_dir, ckpt_path):
+        return True
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(run_dir / RUN_MARKER, "x") as marker:
+            marker.write(f"pid {os.getpid()}\n")
+    except FileExistsError:
+        check_run_dir(run_dir)  # raises the ConfigError naming the directory
+    return False
+
+
 class RunDirGuard(Callback):
-    """Hydra callback: :func:`check_run_dir` before Hydra writes anything into the run (or sweep)
-    directory. ``resume_key`` names the config key of the checkpoint a run resumes from."""
+    """Hydra callback: :func:`claim_run_dir` before Hydra writes anything into the run (or sweep)
+    directory. ``resume_key`` names the config key of the checkpoint a run resumes from.
+
+    Hydra turns an exception raised by a callback into a warning and runs the job anyway, so a
+    refusal leaves as :class:`SystemExit` carrying the :class:`ConfigError` message (exit 1)."""
 
     def __init__(self, resume_key: str = "ckpt_path") -> None:
         self.resume_key = resume_key
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        check_run_dir(config.hydra.run.dir, config.get(self.resume_key))  # the task logs a resume
+        self._check(config.hydra.run.dir, config.get(self.resume_key))  # the task logs a resume
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        check_run_dir(config.hydra.sweep.dir)
+        self._check(config.hydra.sweep.dir, None)
+
+    @staticmethod
+    def _check(run_dir: str, ckpt_path: str | None) -> None:
+        try:
+            claim_run_dir(run_dir, ckpt_path)
+        except ConfigError as exc:
+            raise SystemExit(f"{type(exc).__name__}: {exc}") from exc
