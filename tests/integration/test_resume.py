@@ -17,6 +17,10 @@ from pathlib import Path
 import pytest
 import torch
 from helpers import ROOT
+from omegaconf import OmegaConf
+
+from interplay.core import ConfigError
+from interplay.runs import check_checkpointable
 
 # The default job (SE(3)-GNN on the embedded KA data), cut to seconds per epoch: 3
 # configurations (2 train, 1 validation), one thread. conv_impl=e3nn: the reference kernel.
@@ -110,3 +114,9 @@ def test_best_checkpoint_is_tested_after_training(runs):
     (best,) = reference.glob("checkpoints/epoch_*.ckpt")
     assert load(best)["epoch"] == EPOCHS - 1  # monitor=null: the newest is the best
     assert f"Loaded model weights from the checkpoint at {best}" in runs["reference_out"]
+
+
+def test_hyperparameters_a_checkpoint_cannot_hold_are_refused_before_training():
+    with pytest.raises(ConfigError, match=r"betas \(ListConfig\)"):
+        check_checkpointable("model", {"lr": 1e-3, "betas": OmegaConf.create([0.9, 0.99])})
+    check_checkpointable("model", {"betas": [0.9, 0.99], "milestones": (1, 2), "name": None})
