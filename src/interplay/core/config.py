@@ -97,6 +97,13 @@ def check_run_dir(
     )
 
 
+def launched_rank() -> bool:
+    """Whether this process is a rank > 0 that a DDP launcher started in the run directory of
+    rank 0 (Lightning's subprocess launcher passes rank 0's ``hydra.run.dir`` and sets
+    ``LOCAL_RANK``): it shares that run, it does not reuse another's."""
+    return os.environ.get("LOCAL_RANK", "0") != "0"
+
+
 def claim_run_dir(run_dir: str | Path, ckpt_path: str | Path | None = None) -> bool:
     """:func:`check_run_dir`, then mark ``run_dir`` as this run's (atomically, so that a run
     starting in the same directory at the same moment is refused too). True when resuming."""
@@ -130,6 +137,8 @@ class RunDirGuard(Callback):
 
     @staticmethod
     def _check(run_dir: str, ckpt_path: str | None) -> None:
+        if launched_rank():
+            return
         try:
             claim_run_dir(run_dir, ckpt_path)
         except ConfigError as exc:

@@ -24,7 +24,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from interplay.core import ConfigError, atomic_open, write_json
-from interplay.core.config import TASK_RESULTS, check_run_dir
+from interplay.core.config import TASK_RESULTS, check_run_dir, launched_rank
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def run(cfg: DictConfig) -> float | None:
         pl.seed_everything(cfg.seed, workers=True)
     output_dir = Path(cfg.paths.output_dir)
     ckpt_path = cfg.get("ckpt_path")
-    if check_run_dir(output_dir, ckpt_path, TASK_RESULTS):
+    if not launched_rank() and check_run_dir(output_dir, ckpt_path, TASK_RESULTS):
         log.info("Resuming the run in %s from %s", output_dir, ckpt_path)
     else:
         log.info("Output directory: %s", output_dir)
