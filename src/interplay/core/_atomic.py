@@ -2,6 +2,10 @@
 
 Write to a temporary file in the destination directory, fsync, then ``os.replace`` -- which
 is atomic on POSIX file systems (including the shared file systems of SLURM clusters).
+
+``tempfile.mkstemp`` creates its file with mode 0600 (private on purpose, for temporaries);
+the finished file gets the mode ``open()`` would have given it, ``0o666 & ~umask``, so that
+collaborators on a shared cluster can read results and simulated data as the umask intends.
 """
 
 from __future__ import annotations
@@ -17,14 +21,31 @@ from typing import IO, Any
 import numpy as np
 
 
+def _umask() -> int:
+    """The process umask. Read from ``/proc`` where possible: ``os.umask`` can only be read by
+    setting it, which briefly changes it for every thread of the process."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
-    """Open a temporary sibling of ``path`` for writing; move it onto ``path`` on success."""
+    """Open a temporary sibling of ``path`` for writing; move it onto ``path`` on success.
+
+    The file ends with mode ``0o666 & ~umask`` (as ``open()`` would create it), not the 0600
+    of ``mkstemp``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, mode) as handle:
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
