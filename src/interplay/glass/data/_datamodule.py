@@ -165,11 +165,8 @@ class GlassDataModule(pl.LightningDataModule):
                 held.setdefault(reader.name, set()).add("?" if T is None else f"{T:g}")
         text = ""
         for name, temps in held.items():
-            fix = (
-                []
-                if name == self.file_format
-                else [DATA_GROUPS.get(name, f"data.file_format={name}")]
-            )
+            group = DATA_GROUPS.get(name, f"data.file_format={name}")
+            fix = [] if name == self.file_format else [group]
             if "?" not in temps and f"{self.T:g}" not in temps:
                 fix.append(f"data.T={min(temps)}")
             text += (
