@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from helpers import ROOT, compose_config
 
 
@@ -69,15 +70,18 @@ def test_botan_directory_without_data_shiba_names_data_shiba(tmp_path):
     )
 
 
-def test_gpu_trainer_without_cuda_fails_fast_naming_the_cpu_trainer(tmp_path):
+@pytest.mark.parametrize("trainer, cpu", [("gpu", "cpu"), ("ddp", "ddp_cpu")])
+def test_gpu_trainer_without_cuda_fails_fast_naming_the_cpu_trainer(trainer, cpu, tmp_path):
     """Before: Lightning's "No supported gpu backend found!" after the data was read.
 
     ``data.root`` points nowhere: the trainer check must come first, before any data access.
     """
-    args = ["train.py", "trainer=gpu", f"data.root={tmp_path / 'nowhere'}"]
+    args = ["train.py", f"trainer={trainer}", f"data.root={tmp_path / 'nowhere'}"]
     proc = run_entry([*args, f"hydra.run.dir={tmp_path / 'run'}"], env={"CUDA_VISIBLE_DEVICES": ""})
     assert proc.returncode != 0
-    assert "no CUDA GPU" in output(proc) and "run with trainer=cpu" in output(proc), output(proc)
+    assert "no CUDA GPU" in output(proc) and f"run with trainer={cpu}." in output(proc), output(
+        proc
+    )
     assert "data not found" not in output(proc)
 
 
