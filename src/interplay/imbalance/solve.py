@@ -7,6 +7,8 @@
   writes ``results.csv`` (columns :data:`~interplay.imbalance.theory.RESULT_COLUMNS`) and,
   when ``rho_train`` has >= 3 values, ``optima.csv`` (ρ(R*), ρ(b*), argmax of every metric);
   prints a summary. The library behind it is :func:`interplay.imbalance.theory.solve_table`.
+  A requested point that did not converge makes the run fail (non-zero exit, after writing
+  ``results.csv``) unless ``allow_unconverged=true``: NaN order parameters are no answer.
 * ``figure``: a thesis figure (:func:`interplay.imbalance.figures.make_figure`).
 * ``montecarlo``: replica theory vs finite-N Monte Carlo
   (:func:`interplay.imbalance.montecarlo.replica_vs_montecarlo`).
@@ -23,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from interplay.core import ConfigError, write_csv
+from interplay.core import ConfigError, ConvergenceError, write_csv
 from interplay.core.config import resolve_output_dir
 from interplay.imbalance.figures import make_figure
 from interplay.imbalance.montecarlo import replica_vs_montecarlo
@@ -73,7 +75,25 @@ def solve_grid_task(cfg: Any, out: Path) -> dict:
         write_csv(out / "optima.csv", optima)
     print_summary(results, optima, seconds, int(cfg.get("summary_rows", 40)))
     print(f"Wrote {out / 'results.csv'}")
+    check_converged(results, bool(cfg.get("allow_unconverged", False)))
     return {"results": results, "optima": optima, "seconds": seconds}
+
+
+def check_converged(results: pd.DataFrame, allow_unconverged: bool) -> None:
+    """A :class:`ConvergenceError` when a requested grid point did not converge.
+
+    ``solve.py`` must not exit 0 with NaN order parameters in ``results.csv``: a script or a
+    sweep would take them for an answer. ``allow_unconverged=true`` (conf/solve.yaml) accepts
+    them, e.g. for a grid that deliberately crosses the region where the solver fails.
+    """
+    points = results.drop_duplicates(list(AXES))
+    n_failed = int((~points["converged"].astype(bool)).sum())
+    if n_failed and not allow_unconverged:
+        raise ConvergenceError(
+            f"{n_failed} of {len(points)} requested saddle points did not converge (listed "
+            "above; NaN in results.csv). Loosen solver.tol or raise solver.maxfev, change the "
+            "grid, or set allow_unconverged=true to accept them."
+        )
 
 
 #: ``cfg.task`` -> the function that runs it with ``(cfg, output_dir)``.

@@ -131,8 +131,27 @@ def finish_wandb(loggers: list) -> None:
         wandb.finish()
 
 
+def check_accelerator(trainer_cfg: DictConfig) -> None:
+    """A :class:`ConfigError` naming the CPU trainer when a GPU is asked for but none is visible.
+
+    Lightning only notices when the Trainer is built, after the data has been read (minutes for
+    the glass data), and its message does not say which config to use instead.
+    """
+    accelerator = str(trainer_cfg.get("accelerator", "auto")).lower()
+    if accelerator not in ("gpu", "cuda") or torch.cuda.is_available():
+        return
+    if accelerator == "gpu" and torch.backends.mps.is_available():
+        return  # Lightning's "gpu" is CUDA or Apple MPS
+    cpu = "trainer=ddp_cpu" if "ddp" in str(trainer_cfg.get("strategy", "")) else "trainer=cpu"
+    raise ConfigError(
+        f"trainer.accelerator={accelerator} but this machine has no CUDA GPU "
+        f"(torch.cuda.is_available() is False): run with {cpu}."
+    )
+
+
 def run(cfg: DictConfig) -> float | None:
     """Train and test as configured; write ``results.json``; return ``cfg.optimized_metric``."""
+    check_accelerator(cfg.trainer)
     if cfg.get("num_threads"):
         torch.set_num_threads(int(cfg.num_threads))
     if cfg.get("seed") is not None:

@@ -41,13 +41,21 @@ from interplay.glass.data._graph_cache import (
 )
 from interplay.glass.data._io import list_files, load_unit
 from interplay.glass.data._splits import split_units
-from interplay.glass.data.formats import get_reader
+from interplay.glass.data.formats import get_reader, reader_for
 
 log = logging.getLogger(__name__)
 
 #: KA number density (thesis §2.4.1) and the closest pair a KA configuration can have (σ_AA).
 KA_DENSITY = 1.2
 KA_MIN_PAIR_DISTANCE = 0.5
+
+
+#: The override that reads each format, for messages (others: ``data.file_format=<name>``).
+DATA_GROUPS = {"botan": "data=shiba", "bapst": "data=bapst", "glassbench": "data=glassbench"}
+
+
+def _has_split(directory: Path) -> bool:
+    return (directory / "train").is_dir() or (directory / "test").is_dir()
 
 
 def _tag(T: float) -> str:
@@ -145,9 +153,11 @@ class GlassDataModule(pl.LightningDataModule):
 
     def _resolve_dir(self) -> Path:
         for cand in (self.root / f"T{_tag(self.T)}", self.root / f"T{self.T}", self.root):
-            if (cand / "train").is_dir() or (cand / "test").is_dir():
+            if _has_split(cand):
                 return cand
-        raise self._missing(f"no train/ or test/ directory under {self.root}")
+        held = [d.name[1:] for d in sorted(self.root.glob("T*")) if _has_split(d)]
+        held_T = f" for T={self.T}; it holds T = {', '.join(held)} (set data.T)" if held else ""
+        raise self._missing(f"no train/ or test/ directory under {self.root}{held_T}")
 
     def _discover(self) -> dict[str, list[list[Path]]]:
         units: dict[str, list[list[Path]]] = {}
@@ -157,8 +167,29 @@ class GlassDataModule(pl.LightningDataModule):
             if d.is_dir():
                 units[split] = self.reader.units(list_files(d, fmt=fmt, T=self.T))
         if not any(units.values()):
-            raise self._missing(f"no {fmt} files for T={self.T} in {self.data_dir}/train|test")
+            where = f"{self.data_dir}/train|test{self._held_instead()}"
+            raise self._missing(f"no {fmt} files for T={self.T} in {where}")
         return units
+
+    def _held_instead(self) -> str:
+        """What train/ and test/ hold instead (format, temperatures) and the override to use."""
+        held: dict[str, set[str]] = {}
+        for split in ("train", "test"):
+            d = self.data_dir / split
+            for path in list_files(d) if d.is_dir() else []:
+                reader = reader_for(path)
+                T = reader.temperature(path)
+                held.setdefault(reader.name, set()).add("?" if T is None else f"{T:g}")
+        text = ""
+        for name, temps in held.items():
+            group = DATA_GROUPS.get(name, f"data.file_format={name}")
+            fix = [] if name == self.file_format else [group]
+            if "?" not in temps and f"{self.T:g}" not in temps:
+                fix.append(f"data.T={min(temps)}")
+            text += (
+                f"; it holds {name} files at T = {', '.join(sorted(temps))} (use {' '.join(fix)})"
+            )
+        return text
 
     # ------------------------------------------------------------------ metadata
     def _load_unit(self, unit: list[Path]) -> list[Configuration]:

@@ -7,7 +7,14 @@ from interplay.imbalance.data._images import (
     DigitsAnomalyDataModule,
     ImageAnomalyDataModule,
 )
-from interplay.imbalance.data._regimes import NAMED_RHO, intrinsic_imbalance, resolve_rho
+from interplay.imbalance.data._regimes import (
+    B0_MAX,
+    NAMED_RHO,
+    check_b0,
+    intrinsic_imbalance,
+    resolve_rho,
+    training_positives,
+)
 from interplay.imbalance.data._teacher_student import (
     ReplicaBatches,
     TeacherStudentDataModule,
@@ -21,6 +28,7 @@ from interplay.imbalance.data._teacher_student import (
 )
 
 __all__ = [
+    "B0_MAX",
     "NAMED_RHO",
     "CIFAR10AnomalyDataModule",
     "DigitsAnomalyDataModule",
@@ -29,6 +37,7 @@ __all__ = [
     "TeacherStudentDataModule",
     "TestSetStream",
     "balanced_labels",
+    "check_b0",
     "intrinsic_imbalance",
     "replica_generators",
     "resolve_rho",
@@ -37,4 +46,5 @@ __all__ = [
     "sample_teacher",
     "sample_teacher_field",
     "torchvision_available",
+    "training_positives",
 ]

@@ -4,10 +4,13 @@ Inputs are standard Gaussian vectors S in R^N; the teacher (w0, b0) with |w0|^2 
 ``S`` positive when its field ``y = w0.S/sqrt(N)`` exceeds ``-b0``. A training set of
 ``P = alpha*N`` samples holds exactly ``round(rho_train*P)`` positives (eq. 1.34).
 
-Sampling is exact and rejection-free for arbitrarily rare classes: the teacher field is drawn
-from the class-conditional truncated Gaussian by inverse-CDF sampling on the *small* tail
-probability (no cancellation in 1 - Phi), and the component of S orthogonal to w0 is an
-independent Gaussian. Many independent resamplings (teacher + data: quenched disorder) are
+Sampling is exact and rejection-free for classes as rare as rho0 ~ 1e-9 (``|b0| <= B0_MAX``,
+the bound ``solve.py`` uses too): the teacher field is drawn from the class-conditional
+truncated Gaussian by inverse-CDF sampling on each class probability (no cancellation in
+1 - Phi), and the component of S orthogonal to w0 is an independent Gaussian. Larger |b0| is a
+``ConfigError``: Phi(|b0|) rounds to 1 in float64 beyond |b0| ~ 8.3 and the common class would
+get infinite fields. A training set must hold both classes (``round(rho_train*P)`` in
+[1, P - 1]). Many independent resamplings (teacher + data: quenched disorder) are
 generated at once, stacked on a leading axis K, so one model can train them all together.
 """
 
@@ -20,8 +23,13 @@ import numpy as np
 import torch
 from lightning.pytorch import LightningDataModule
 
-from interplay.core import ConfigError, check_finite, check_int_at_least, check_positive
-from interplay.imbalance.data._regimes import intrinsic_imbalance, resolve_rho
+from interplay.core import ConfigError, check_int_at_least, check_positive
+from interplay.imbalance.data._regimes import (
+    check_b0,
+    intrinsic_imbalance,
+    resolve_rho,
+    training_positives,
+)
 
 
 def replica_generators(seed: int, n_replicas: int) -> list[torch.Generator]:
@@ -44,9 +52,10 @@ def sample_teacher_field(
     Inverse-CDF sampling on the probability of each side: a positive draws
     ``y = -ndtri(u * Phi(b0))`` with ``Phi(b0) = P(y > -b0)``, a negative
     ``y = ndtri(u * Phi(-b0))``, u uniform in (0, 1]. Each formula only evaluates ndtri on the
-    class probability itself, so it stays accurate deep in the tails (|b0| of several units).
+    class probability itself, so it stays accurate deep in the tails; ``|b0| > B0_MAX`` is a
+    ``ConfigError`` (beyond ~8.3 the common class's probability rounds to 1 and y = inf).
     """
-    b0 = check_finite("b0", b0)
+    b0 = check_b0("b0", b0)
     u = 1.0 - torch.rand(labels.shape, generator=generator, dtype=torch.float64)  # (0, 1]
     phi = torch.special.ndtr(torch.tensor([b0, -b0], dtype=torch.float64))
     positive = labels.bool()
@@ -196,7 +205,7 @@ class TeacherStudentDataModule(LightningDataModule):
         super().__init__()
         self.N = check_int_at_least("data.N", N, 1)
         self.alpha = check_positive("data.alpha", alpha)
-        self.b0 = check_finite("data.b0", b0)
+        self.b0 = check_b0("data.b0", b0)
         self.rho0 = intrinsic_imbalance(self.b0)
         self.rho_train = resolve_rho("data.rho_train", rho_train, self.rho0)
         self.rho_test = resolve_rho("data.rho_test", rho_test, self.rho0)
@@ -211,6 +220,7 @@ class TeacherStudentDataModule(LightningDataModule):
             raise ConfigError(
                 f"data.alpha*data.N = {self.alpha * self.N} gives no training sample."
             )
+        training_positives("data.rho_train", self.rho_train, self.n_train)
         self.teacher_weights: torch.Tensor | None = None
 
     def setup(self, stage: str | None = None) -> None:

@@ -46,9 +46,11 @@ import torch
 
 from interplay.core import ConfigError, check_int_at_least, check_open_unit, check_positive
 from interplay.imbalance.data import (
+    check_b0,
     replica_generators,
     sample_dataset,
     sample_teacher,
+    training_positives,
 )
 from interplay.imbalance.theory import metrics_from_rates, recall_specificity
 
@@ -79,6 +81,7 @@ class MCConfig:
     def __post_init__(self) -> None:
         check_positive("alpha", self.alpha)
         check_positive("T", self.T)
+        check_b0("b0", self.b0)
         check_open_unit("rho_train", self.rho_train)
         check_int_at_least("N", self.N, 4)
         check_int_at_least("n_draws", self.n_draws, 2)
@@ -94,6 +97,7 @@ class MCConfig:
             raise ConfigError(
                 f"alpha*N={self.alpha * self.N} leaves fewer than 2 training samples."
             )
+        training_positives("rho_train", self.rho_train, round(self.alpha * self.N))
 
 
 def _metropolis(delta_e: torch.Tensor, beta: float, gen: torch.Generator) -> torch.Tensor:

@@ -3,6 +3,9 @@ Gaussian integrals, the free energy Φ(q, R, b), the saddle-point solver, the ge
 metrics (eqs. 1.110-1.119), grids / curves with continuation, and the result tables and
 optima that ``solve.py``, the figures and the Monte Carlo comparison share."""
 
+# |b0| <= B0_MAX is checked by the data layer (check_b0), so that the teacher-student data of
+# train.py and the saddle points of solve.py accept the same range (rho0 >= ~1e-9, eq. 1.35).
+from interplay.imbalance.data import B0_MAX
 from interplay.imbalance.theory._free_energy import RSFreeEnergy
 from interplay.imbalance.theory._grid import (
     AXES,
@@ -24,7 +27,6 @@ from interplay.imbalance.theory._metrics import (
     recall_specificity,
 )
 from interplay.imbalance.theory._saddle import (
-    B0_MAX,
     ControlParams,
     SaddlePoint,
     solve_saddle_point,

@@ -38,10 +38,8 @@ from scipy.optimize import brentq, root
 from scipy.special import ndtri
 
 from interplay.core import ConfigError, check_finite, check_open_unit, check_positive
+from interplay.imbalance.data import check_b0
 from interplay.imbalance.theory._free_energy import RSFreeEnergy
-
-#: Largest |b0| accepted (rho0 ~ 1e-9 beyond ~6; the theory is tested up to |b0| = 2).
-B0_MAX = 6.0
 
 
 @dataclass(frozen=True)
@@ -59,9 +57,7 @@ class ControlParams:
         check_finite("T", self.T)
         if self.T < 0:
             raise ConfigError(f"T={self.T!r} is out of range: T must be >= 0.")
-        check_finite("b0", self.b0)
-        if abs(self.b0) > B0_MAX:
-            raise ConfigError(f"b0={self.b0!r} is out of range: |b0| must be <= {B0_MAX}.")
+        check_b0("b0", self.b0)
         check_open_unit("rho_train", self.rho_train)
         if not isinstance(self.learn_bias, bool | np.bool_):
             raise ConfigError(f"learn_bias={self.learn_bias!r} must be true or false.")

@@ -5,11 +5,14 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import compose_config
+from hydra.utils import instantiate
 from scipy import stats
 
 from interplay import ConfigError
 from interplay.imbalance import intrinsic_imbalance
 from interplay.imbalance.data import (
+    B0_MAX,
     ReplicaBatches,
     TeacherStudentDataModule,
     replica_generators,
@@ -17,6 +20,7 @@ from interplay.imbalance.data import (
     sample_teacher,
     sample_teacher_field,
 )
+from interplay.imbalance.theory import ControlParams
 
 
 def test_intrinsic_imbalance_thesis_value():
@@ -116,3 +120,68 @@ def test_test_stream_is_reproducible_and_has_both_test_sets():
 def test_bad_values_raise_clear_errors(kwargs, key):
     with pytest.raises(ConfigError, match=key):
         TeacherStudentDataModule(**kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 13, item 5: no infinite fields, one b0 range for train.py and solve.py, two classes
+# ---------------------------------------------------------------------------------------------
+
+
+def _data_error(overrides: list[str], tmp_path) -> Exception:
+    """The error that instantiating the Hydra-composed teacher-student data raises."""
+    cfg = compose_config(["data=teacher_student", "data.N=50", *overrides], output_dir=tmp_path)
+    with pytest.raises(Exception) as info:
+        instantiate(cfg.data)
+    return info.value.__cause__ or info.value
+
+
+@pytest.mark.parametrize("b0", [-8.4, -6.01, 6.5, 9.0])
+def test_b0_beyond_the_solve_bound_is_a_config_error(b0, tmp_path):
+    """Before: b0 <= -8.4 sampled y = inf for the common class (Phi(8.4) rounds to 1)."""
+    err = _data_error([f"data.b0={b0}"], tmp_path)
+    assert isinstance(err, ConfigError) and f"data.b0={b0}" in str(err)
+    assert f"|b0| must be <= {B0_MAX}" in str(err)
+    with pytest.raises(ConfigError, match="b0"):  # the sampler itself guards too
+        sample_teacher_field(torch.tensor([0.0, 1.0]), b0, torch.Generator().manual_seed(0))
+
+
+@pytest.mark.parametrize("b0", [-B0_MAX, -6.01, B0_MAX, 6.01])
+def test_train_and_solve_accept_the_same_b0_range(b0, tmp_path):
+    train = compose_config(
+        ["data=teacher_student", "data.N=50", f"data.b0={b0}"], output_dir=tmp_path
+    )
+    solve = compose_config([f"b0={b0}"], "solve")
+    accepted = []
+    for make in (
+        lambda: instantiate(train.data),
+        lambda: ControlParams(solve.alpha, solve.T, solve.b0, solve.rho_train),
+    ):
+        try:
+            make()
+            accepted.append(True)
+        except Exception as exc:  # Hydra wraps the constructor's ConfigError
+            assert isinstance(exc.__cause__ or exc, ConfigError)
+            accepted.append(False)
+    assert accepted == [abs(b0) <= B0_MAX] * 2
+
+
+def test_fields_at_the_bound_are_finite_on_both_sides(tmp_path):
+    cfg = compose_config(
+        ["data=teacher_student", "data.N=50", f"data.b0={-B0_MAX}", "data.rho_train=0.5"],
+        output_dir=tmp_path,
+    )
+    dm = instantiate(cfg.data)
+    dm.setup()
+    assert torch.isfinite(dm.train_x).all()
+    labels = torch.tensor([1.0] * 5000 + [0.0] * 5000)
+    y = sample_teacher_field(labels, -B0_MAX, torch.Generator().manual_seed(1))
+    assert torch.isfinite(y).all() and (y[:5000] > B0_MAX).all() and (y[5000:] < B0_MAX).all()
+
+
+@pytest.mark.parametrize("rho", [0.004, 0.996])
+def test_rho_train_that_rounds_to_one_class_is_a_config_error(rho, tmp_path):
+    """Before: P = 100 samples with round(0.4) = 0 positives trained on one class silently."""
+    err = _data_error(["data.alpha=2", f"data.rho_train={rho}"], tmp_path)
+    assert isinstance(err, ConfigError)
+    assert f"data.rho_train={rho} with 100 training samples" in str(err)
+    assert "one class" in str(err)

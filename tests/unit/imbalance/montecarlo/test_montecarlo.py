@@ -97,6 +97,11 @@ def test_config_errors_are_clear():
         MCConfig(1.0, 0.5, 0.0, 1.5)
     with pytest.raises(ConfigError, match="w_move"):
         MCConfig(1.0, 0.5, 0.0, 0.5, w_move="gibbs")
+    # the bound and the two-class rule of train.py's data hold here too (issue 13, item 5)
+    with pytest.raises(ConfigError, match=r"b0=-8.0 is out of range: \|b0\| must be <= 6"):
+        MCConfig(1.0, 0.5, -8.0, 0.5, b_max=9.0)
+    with pytest.raises(ConfigError, match="rho_train=0.004 with 100 training samples gives 0"):
+        MCConfig(1.0, 0.5, 0.0, 0.004, N=100)
 
 
 def test_metropolis_plane_rotations_also_sample_the_gibbs_measure():

@@ -13,7 +13,7 @@ from scipy.optimize import brentq
 from scipy.special import log_ndtr, ndtr
 from scipy.stats import multivariate_normal
 
-from interplay.core import ConfigError
+from interplay.core import ConfigError, ConvergenceError
 from interplay.imbalance.data import intrinsic_imbalance
 from interplay.imbalance.solve import run
 from interplay.imbalance.theory import (
@@ -305,8 +305,11 @@ def test_non_convergence_is_reported_not_passed_off(tmp_path):
         sp = solve_saddle_point(params, (0.9, 0.1, 2.0), maxfev=2)
         assert not sp.converged and sp.residual > 1e-9 and math.isfinite(sp.residual)
         assert not solve_from(params, None, maxfev=2).converged
-    cfg = compose_config(["alpha=[1.1]", "rho_train=[0.3,0.5]", "solver.maxfev=2"], "solve")
-    out = run(cfg, tmp_path)
+    overrides = ["alpha=[1.1]", "rho_train=[0.3,0.5]", "solver.maxfev=2"]
+    with pytest.raises(ConvergenceError, match="allow_unconverged=true"):  # not passed off...
+        run(compose_config(overrides, "solve"), tmp_path)
+    assert (tmp_path / "results.csv").exists()  # ...but the table is kept for inspection
+    out = run(compose_config([*overrides, "allow_unconverged=true"], "solve"), tmp_path)
     table = pd.read_csv(tmp_path / "results.csv")
     assert not table["converged"].any()
     assert table[["q", "R", "b", "balanced_accuracy"]].isna().all().all()
