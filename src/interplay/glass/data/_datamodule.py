@@ -40,27 +40,20 @@ from interplay.glass.data._graph_cache import (
     write_graph_cache,
 )
 from interplay.glass.data._io import list_files, load_unit
+from interplay.glass.data._layout import (
+    held_instead,
+    held_temperatures,
+    temperature_dir,
+    temperature_tag,
+)
 from interplay.glass.data._splits import split_units
-from interplay.glass.data.formats import get_reader, reader_for
+from interplay.glass.data.formats import get_reader
 
 log = logging.getLogger(__name__)
 
 #: KA number density (thesis §2.4.1) and the closest pair a KA configuration can have (σ_AA).
 KA_DENSITY = 1.2
 KA_MIN_PAIR_DISTANCE = 0.5
-
-
-#: The override that reads each format, for messages (others: ``data.file_format=<name>``).
-DATA_GROUPS = {"botan": "data=shiba", "bapst": "data=bapst", "glassbench": "data=glassbench"}
-
-
-def _has_split(directory: Path) -> bool:
-    return (directory / "train").is_dir() or (directory / "test").is_dir()
-
-
-def _tag(T: float) -> str:
-    s = f"{float(T):g}"
-    return s if "." in s else s + ".0"
 
 
 class GlassDataModule(pl.LightningDataModule):
@@ -146,18 +139,19 @@ class GlassDataModule(pl.LightningDataModule):
     def _missing(self, what: str) -> DataError:
         return DataError(
             f"{self.family} data not found: {what}. Expected {self.root}/train/ and "
-            f"{self.root}/test/ (or {self.root}/T{_tag(self.T)}/train, ...) at T={self.T}. "
+            f"{self.root}/test/ (or {self.root}/T{temperature_tag(self.T)}/train, ...) "
+            f"at T={self.T}. "
             f"This data comes from {self.source_message()}; set data.root=<path> "
             "(and data.T) to where it lives."
         )
 
     def _resolve_dir(self) -> Path:
-        for cand in (self.root / f"T{_tag(self.T)}", self.root / f"T{self.T}", self.root):
-            if _has_split(cand):
-                return cand
-        held = [d.name[1:] for d in sorted(self.root.glob("T*")) if _has_split(d)]
-        held_T = f" for T={self.T}; it holds T = {', '.join(held)} (set data.T)" if held else ""
-        raise self._missing(f"no train/ or test/ directory under {self.root}{held_T}")
+        found = temperature_dir(self.root, self.T)
+        if found is None:
+            held = held_temperatures(self.root)
+            held_T = f" for T={self.T}; it holds T = {', '.join(held)} (set data.T)" if held else ""
+            raise self._missing(f"no train/ or test/ directory under {self.root}{held_T}")
+        return found
 
     def _discover(self) -> dict[str, list[list[Path]]]:
         units: dict[str, list[list[Path]]] = {}
@@ -167,29 +161,9 @@ class GlassDataModule(pl.LightningDataModule):
             if d.is_dir():
                 units[split] = self.reader.units(list_files(d, fmt=fmt, T=self.T))
         if not any(units.values()):
-            where = f"{self.data_dir}/train|test{self._held_instead()}"
+            where = f"{self.data_dir}/train|test{held_instead(self.data_dir, self.T, fmt)}"
             raise self._missing(f"no {fmt} files for T={self.T} in {where}")
         return units
-
-    def _held_instead(self) -> str:
-        """What train/ and test/ hold instead (format, temperatures) and the override to use."""
-        held: dict[str, set[str]] = {}
-        for split in ("train", "test"):
-            d = self.data_dir / split
-            for path in list_files(d) if d.is_dir() else []:
-                reader = reader_for(path)
-                T = reader.temperature(path)
-                held.setdefault(reader.name, set()).add("?" if T is None else f"{T:g}")
-        text = ""
-        for name, temps in held.items():
-            group = DATA_GROUPS.get(name, f"data.file_format={name}")
-            fix = [] if name == self.file_format else [group]
-            if "?" not in temps and f"{self.T:g}" not in temps:
-                fix.append(f"data.T={min(temps)}")
-            text += (
-                f"; it holds {name} files at T = {', '.join(sorted(temps))} (use {' '.join(fix)})"
-            )
-        return text
 
     # ------------------------------------------------------------------ metadata
     def _load_unit(self, unit: list[Path]) -> list[Configuration]:
@@ -320,7 +294,7 @@ class GlassDataModule(pl.LightningDataModule):
             base = self.data_dir / ".interplay_cache" / "graphs"
         else:
             base = default_cache_root() / "graphs"
-        return base / f"{self.family}_T{_tag(self.T)}_{self.cache_key()}.pt"
+        return base / f"{self.family}_T{temperature_tag(self.T)}_{self.cache_key()}.pt"
 
     # ------------------------------------------------------------------ building
     def _configs(self, units: list[list[Path]]) -> list[Configuration]:
