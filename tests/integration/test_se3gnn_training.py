@@ -140,7 +140,9 @@ def test_refit_decoders_is_least_squares_optimum():
     before = collect(model, dm.train_dataloader())
     refit_decoders(model.net, before, ridge=0.0)
     after = collect(model, dm.train_dataloader())
-    mse = lambda gs: np.mean([((g["pred"] - g["y"]) ** 2).mean() for g in gs])
+    def mse(graphs):
+        return np.mean([((g["pred"] - g["y"]) ** 2).mean() for g in graphs])
+
     assert mse(after) < mse(before)
     # the least-squares solution: gradient of the MSE w.r.t. the decoders vanishes
     w = model.net.decoder_weight.detach().clone().requires_grad_(True)
