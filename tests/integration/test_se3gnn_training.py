@@ -140,6 +140,7 @@ def test_refit_decoders_is_least_squares_optimum():
     before = collect(model, dm.train_dataloader())
     refit_decoders(model.net, before, ridge=0.0)
     after = collect(model, dm.train_dataloader())
+
     def mse(graphs):
         return np.mean([((g["pred"] - g["y"]) ** 2).mean() for g in graphs])
 
