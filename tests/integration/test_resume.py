@@ -90,6 +90,8 @@ def test_killed_run_resumes_to_the_uninterrupted_weights(runs):
     assert f"Resuming the run in {killed}" in out
     assert json.loads((killed / "results.json").read_text())["epochs"] == EPOCHS
     assert not list(killed.glob("checkpoints/last-v*.ckpt"))  # the resume path holds the newest
+    # the interrupted start's CSV metrics are kept beside the resumed start's (one version each)
+    assert len(list(killed.glob("csv/*/hparams.yaml"))) == 2
 
     resumed, reference = load(last), load(runs["reference"] / "checkpoints" / "last.ckpt")
     assert resumed["epoch"] == reference["epoch"] == EPOCHS - 1
