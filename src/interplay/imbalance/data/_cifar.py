@@ -13,12 +13,11 @@ tampered batch file cannot run code.
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import numpy as np
 
-from interplay.core import DataError, check_choice
+from interplay.core import ArrayUnpickler, DataError, check_choice
 
 BATCH_DIR = "cifar-10-batches-py"
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
@@ -58,28 +57,6 @@ def torchvision_available() -> bool:
     return True
 
 
-_ALLOWED_GLOBALS = {
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.numeric", "_frombuffer"),
-    ("numpy._core.numeric", "_frombuffer"),
-    ("_codecs", "encode"),  # bytes pickled by Python 3 with protocol 2
-}
-
-
-class _ArrayUnpickler(pickle.Unpickler):
-    """Unpickler that only rebuilds numpy arrays and builtin containers."""
-
-    def find_class(self, module: str, name: str):
-        if (module, name) in _ALLOWED_GLOBALS:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"global {module}.{name} is not allowed in a CIFAR batch")
-
-
 def _missing_message(root: Path, missing: Path) -> str:
     return (
         f"CIFAR-10 not found: {missing} is missing (data.root={root}). Download the python "
@@ -93,7 +70,7 @@ def read_batch(path: Path) -> dict:
     """One pickled batch file as a dict with bytes keys (``b"data"``, ``b"labels"``, ...)."""
     try:
         with open(path, "rb") as handle:
-            batch = _ArrayUnpickler(handle, encoding="bytes").load()
+            batch = ArrayUnpickler(handle, encoding="bytes").load()
     except FileNotFoundError:
         raise
     except Exception as err:  # truncated file, wrong format, disallowed global
