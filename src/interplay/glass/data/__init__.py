@@ -22,13 +22,13 @@ from interplay.glass.data._graph import (
 )
 from interplay.glass.data._inherent import add_inherent_structures, ka_energy_numpy, quench
 from interplay.glass.data._io import detect_format, load, load_directory, load_many
+from interplay.glass.data._splits import THESIS_SPLIT, split_counts, split_units
 from interplay.glass.data._tau_alpha import (
     TauAlpha,
     nearest_in_log_time,
     tau_alpha_column,
     tau_alpha_from_fs,
 )
-from interplay.glass.data._splits import THESIS_SPLIT, split_counts, split_units
 
 __all__ = [
     "ka_energy_numpy",

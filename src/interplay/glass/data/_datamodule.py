@@ -3,14 +3,15 @@
 Every family reads ``root`` (with ``root/train/`` and ``root/test/``, or ``root/T{T}/train``
 ...), keeps the configurations at temperature ``T``, selects the timescales ``time_indices``
 (``"all"`` = multi-variate regression, an int / list = the dataset's own time indices, or
-``"tau_alpha"``: the reader's rule, ``_tau_alpha.py``), builds one periodic graph per configuration (docs/CONVENTIONS.md) from thermal
-or inherent positions, optionally with the per-particle potential energy (thermal or inherent)
-as an extra node scalar, and splits the configurations like the thesis (§2.4.3: 400 train /
-320 validation / 80 test of 800; proportionally for smaller sets; when the dataset ships
-train/ and test/, the test set is test/ and the validation set is carved out of train/ in the
-ratio 320:400; ``splits.py``). Every configuration is checked first (number density, closest
-pair: :func:`~interplay.glass.data._configuration.check_geometry`). Built graphs are cached on
-disk under a key of everything that defines them, as plain tensors read back with
+``"tau_alpha"``: the reader's rule, ``_tau_alpha.py``), builds one periodic graph per
+configuration (docs/CONVENTIONS.md) from thermal or inherent positions, optionally with the
+per-particle potential energy (thermal or inherent) as an extra node scalar, and splits the
+configurations like the thesis (§2.4.3: 400 train / 320 validation / 80 test of 800;
+proportionally for smaller sets; when the dataset ships train/ and test/, the test set is test/
+and the validation set is carved out of train/ in the ratio 320:400; ``splits.py``). Every
+configuration is checked first (number density, closest pair:
+:func:`~interplay.glass.data._configuration.check_geometry`). Built graphs are cached on disk
+under a key of everything that defines them, as plain tensors read back with
 ``torch.load(weights_only=True)``: the cache lies in directories the user never names
 (``<data>/.interplay_cache``, ``~/.cache/interplay``), so a tampered file must not be able to run
 code; one that does not load is ignored and rebuilt.
@@ -198,10 +199,10 @@ class GlassDataModule(pl.LightningDataModule):
             return available
         if spec == "tau_alpha":
             if tau is None or tau.index not in available:
+                where = "" if tau is None else f" among its files (index {tau.index})"
                 raise ConfigError(
                     f"data.time_indices=tau_alpha: no tau_alpha known for {self.family} at "
-                    f"T={self.T}{'' if tau is None else f' among its files (tc{tau.index})'}; "
-                    f"give the index explicitly (available: {available})"
+                    f"T={self.T}{where}; give the index explicitly (available: {available})"
                 )
             return [tau.index]
         wanted = [spec] if isinstance(spec, int | str) else list(spec)
@@ -231,16 +232,14 @@ class GlassDataModule(pl.LightningDataModule):
 
     @property
     def tau_alpha_index(self) -> int | None:
-        """The dataset's own time index at τα (``_tau_alpha.py``; None: unknown). The models
-        report ``test/pearson_A`` there; it need not be among the selected ``time_indices``."""
-        tau = self._peek()["tau_alpha"]
-        return None if tau is None else tau.index
+        """The dataset's own time index at τα (None: unknown), where the models read
+        ``test/pearson_A``; it need not be among the selected ``time_indices``."""
+        return getattr(self._peek()["tau_alpha"], "index", None)
 
     @property
     def tau_alpha(self) -> float:
         """Time (LJ units) of :attr:`tau_alpha_index` (NaN where the grid does not say)."""
-        tau = self._peek()["tau_alpha"]
-        return math.nan if tau is None else tau.time
+        return getattr(self._peek()["tau_alpha"], "time", math.nan)
 
     @property
     def n_node_scalars(self) -> int:

@@ -208,7 +208,9 @@ class PropensityBase(LightningModule):
                 "column": col,
             }
             self._tau_info = (dm, info)
-            if dm is not None and index is None:  # (no dm: a model outside a Trainer, no data)
+            if dm is None:  # a model outside a Trainer, or fed bare DataLoaders: nothing to say
+                pass
+            elif index is None:
                 log.warning(
                     "the data does not say which time index is tau_alpha: test/pearson_A and "
                     "val/pearson_A are read at time index %d (the first predicted)",
@@ -248,7 +250,9 @@ class PropensityBase(LightningModule):
         rows = ["  t_idx        time   rho_A [  interval  ]  rho_A_pooled   rho_B"]
         for k, t in enumerate(self.time_indices):
             tt = f"{times[k]:11.4g}" if times else " " * 11
-            a, ap, b = (obs.get(key, nan)[k] for key in ("pearson_A", "pearson_pooled_A", "pearson_B"))
+            a, ap, b = (
+                obs.get(key, nan)[k] for key in ("pearson_A", "pearson_pooled_A", "pearson_B")
+            )
             lo, hi = obs.get("pearson_A_lo", nan)[k], obs.get("pearson_A_hi", nan)[k]
             mark = "  <- tau_alpha" if k == col else ""
             rows.append(f"  {t:5d} {tt} {a:7.3f} [{lo:5.3f}, {hi:5.3f}] {ap:13.3f} {b:7.3f}{mark}")

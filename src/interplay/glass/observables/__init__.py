@@ -9,7 +9,6 @@ with :func:`register_observable` (contract in ``_registry.py``; the built-in one
 """
 
 from interplay.glass.observables._bootstrap import BootstrapSpec
-
 from interplay.glass.observables._fields import (
     chi4,
     g4,

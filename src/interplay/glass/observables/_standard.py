@@ -78,7 +78,9 @@ def _pearson(f: Fields) -> dict[str, np.ndarray]:
 
 
 def _types(obs: dict) -> list[str]:
-    return [k.removeprefix("pearson_per_config_") for k in obs if k.startswith("pearson_per_config_")]
+    return [
+        k.removeprefix("pearson_per_config_") for k in obs if k.startswith("pearson_per_config_")
+    ]
 
 
 def _with_interval(out: dict, key: str, obs: dict, name: str, k: int | None = None) -> None:
@@ -103,7 +105,9 @@ def _pearson_metrics(obs: dict, time_indices: Sequence[int], stage: str) -> dict
         _with_interval(out, f"test/pearson_{name}_mean", obs, f"pearson_{name}_mean")
         for k, t in enumerate(time_indices):
             _with_interval(out, f"test/pearson_{name}_t{t}", obs, f"pearson_{name}", k)
-            _with_interval(out, f"test/pearson_pooled_{name}_t{t}", obs, f"pearson_pooled_{name}", k)
+            _with_interval(
+                out, f"test/pearson_pooled_{name}_t{t}", obs, f"pearson_pooled_{name}", k
+            )
     return out
 
 
