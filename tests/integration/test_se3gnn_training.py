@@ -67,6 +67,7 @@ def toy_graph(seed: int, n: int = 30, temperature: float = 1.0) -> Data:
 class ToyData(pl.LightningDataModule):
     time_indices = [2, 5]
     times = [0.1, 1.0]
+    tau_alpha_index, tau_alpha = 5, 1.0  # what the models read the headline keys at
 
     def __init__(self, temperature: float = 1.0, base: int = 0):
         super().__init__()
@@ -111,7 +112,8 @@ def test_fit_test_results_figures_and_resume(tmp_path):
     for key in ("test/pearson_A", "test/pearson_A_t2", "test/pearson_A_t5", "test/pearson_B_t5",
                 "test/pearson_pooled_A_t2", "test/chi4_true_t2", "test/loss"):  # fmt: skip
         assert key in metrics, key
-    assert float(metrics["test/pearson_A"]) == float(metrics["test/pearson_A_t2"])
+    assert float(metrics["test/pearson_A"]) == float(metrics["test/pearson_A_t5"])  # at tau_alpha
+    assert model.extra_results()["tau_alpha_index"] == 5
     for name in ("pearson_vs_time.png", "chi4_vs_time.png", "g4_vs_r.png", "observables.npz"):
         assert (tmp_path / name).exists(), name
     obs = np.load(tmp_path / "observables.npz")

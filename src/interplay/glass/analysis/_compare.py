@@ -190,7 +190,7 @@ def markdown_table(rows: list[Row]) -> str:
                 int(k.rsplit("_t", 1)[1])
                 for r in sub
                 for k in r.results
-                if k.startswith("test/pearson_A_t")
+                if k.startswith("test/pearson_A_t") and k.rsplit("_t", 1)[1].isdigit()
             }
         )
         head = ["model", *[f"ρ_A t{t}" for t in times], "mean", "parameters", "train [s]",

@@ -23,6 +23,12 @@ from interplay.glass.data._graph import (
 from interplay.glass.data._inherent import add_inherent_structures, ka_energy_numpy, quench
 from interplay.glass.data._io import detect_format, load, load_directory, load_many
 from interplay.glass.data._splits import THESIS_SPLIT, split_counts, split_units
+from interplay.glass.data._tau_alpha import (
+    TauAlpha,
+    nearest_in_log_time,
+    tau_alpha_column,
+    tau_alpha_from_fs,
+)
 
 __all__ = [
     "ka_energy_numpy",
@@ -34,6 +40,7 @@ __all__ = [
     "GlassDataModule",
     "KA3DDataModule",
     "ShibaDataModule",
+    "TauAlpha",
     "add_inherent_structures",
     "brute_force_neighbor_list",
     "build_graph",
@@ -45,4 +52,7 @@ __all__ = [
     "quench",
     "split_counts",
     "split_units",
+    "nearest_in_log_time",
+    "tau_alpha_column",
+    "tau_alpha_from_fs",
 ]

@@ -3,14 +3,15 @@
 Every family reads ``root`` (with ``root/train/`` and ``root/test/``, or ``root/T{T}/train``
 ...), keeps the configurations at temperature ``T``, selects the timescales ``time_indices``
 (``"all"`` = multi-variate regression, an int / list = the dataset's own time indices, or
-``"tau_alpha"``), builds one periodic graph per configuration (docs/CONVENTIONS.md) from thermal
-or inherent positions, optionally with the per-particle potential energy (thermal or inherent)
-as an extra node scalar, and splits the configurations like the thesis (§2.4.3: 400 train /
-320 validation / 80 test of 800; proportionally for smaller sets; when the dataset ships
-train/ and test/, the test set is test/ and the validation set is carved out of train/ in the
-ratio 320:400; ``splits.py``). Every configuration is checked first (number density, closest
-pair: :func:`~interplay.glass.data._configuration.check_geometry`). Built graphs are cached on
-disk under a key of everything that defines them, as plain tensors read back with
+``"tau_alpha"``: the reader's rule, ``_tau_alpha.py``), builds one periodic graph per
+configuration (docs/CONVENTIONS.md) from thermal or inherent positions, optionally with the
+per-particle potential energy (thermal or inherent) as an extra node scalar, and splits the
+configurations like the thesis (§2.4.3: 400 train / 320 validation / 80 test of 800;
+proportionally for smaller sets; when the dataset ships train/ and test/, the test set is test/
+and the validation set is carved out of train/ in the ratio 320:400; ``splits.py``). Every
+configuration is checked first (number density, closest pair:
+:func:`~interplay.glass.data._configuration.check_geometry`). Built graphs are cached on disk
+under a key of everything that defines them, as plain tensors read back with
 ``torch.load(weights_only=True)``: the cache lies in directories the user never names
 (``<data>/.interplay_cache``, ``~/.cache/interplay``), so a tampered file must not be able to run
 code; one that does not load is ignored and rebuilt.
@@ -25,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,7 @@ from interplay.glass.data._layout import (
     temperature_tag,
 )
 from interplay.glass.data._splits import split_units
+from interplay.glass.data._tau_alpha import TauAlpha
 from interplay.glass.data.formats import get_reader
 
 log = logging.getLogger(__name__)
@@ -170,7 +173,7 @@ class GlassDataModule(pl.LightningDataModule):
         return load_unit(unit, self.T, self.reader)
 
     def _peek(self) -> dict[str, Any]:
-        """Time indices / times of the dataset, from one configuration (cheap)."""
+        """Time indices / times / τα of the dataset, from one configuration (cheap)."""
         if self._meta is None:
             first = next(u for s in ("train", "test") for u in self.units.get(s, []))
             every = [u for s in self.units.values() for u in s]
@@ -184,37 +187,24 @@ class GlassDataModule(pl.LightningDataModule):
                     raise self._missing(f"{first[0]} holds no configuration at T={self.T}")
                 c = configs[0]
                 idx, times, meta_extra = c.time_indices, c.times, c.metadata
-                json_meta = first[0].with_suffix(".json")
-                if json_meta.exists():
-                    meta_extra = {**meta_extra, **json.loads(json_meta.read_text())}
-            self._meta = {
-                "time_indices": idx,
-                "times": times,
-                "extra": meta_extra,
-                "selected": self._select(idx, times, meta_extra),
-            }
+            tau = self.reader.tau_alpha(every, self.T, idx, times, meta_extra)
+            self._meta = {"time_indices": idx, "times": times, "tau_alpha": tau}
+            self._meta["selected"] = self._select(idx, tau)
         return self._meta
 
-    def _select(self, idx: np.ndarray, times: np.ndarray, extra: dict) -> list[int]:
+    def _select(self, idx: np.ndarray, tau: TauAlpha | None) -> list[int]:
         spec = self.time_spec
         available = [int(t) for t in idx]
         if spec is None or spec == "all":
             return available
         if spec == "tau_alpha":
-            if "is_values" in extra and len(extra["is_values"]) == len(available):
-                # Bapst: is_values holds F_s at each time index; 1/e marks tau_alpha
-                k = int(np.argmin(np.abs(np.asarray(extra["is_values"]) - np.exp(-1))))
-                return [available[k]]
-            tau = extra.get("tau_alpha")
-            if tau is None and abs(self.T - 0.44) < 1e-9:
-                tau = 4120.0  # GlassBench / Shiba tau_alpha at T = 0.44
-            if tau is None or not np.isfinite(times).any():
+            if tau is None or tau.index not in available:
+                where = "" if tau is None else f" among its files (index {tau.index})"
                 raise ConfigError(
                     f"data.time_indices=tau_alpha: no tau_alpha known for {self.family} at "
-                    f"T={self.T}; give the index explicitly (available: {available})"
+                    f"T={self.T}{where}; give the index explicitly (available: {available})"
                 )
-            k = int(np.nanargmin(np.abs(np.log(times) - np.log(tau))))
-            return [available[k]]
+            return [tau.index]
         wanted = [spec] if isinstance(spec, int | str) else list(spec)
         try:
             wanted = [int(w) for w in wanted]
@@ -239,6 +229,17 @@ class GlassDataModule(pl.LightningDataModule):
         meta = self._peek()
         pos = {int(t): k for k, t in enumerate(meta["time_indices"])}
         return [float(meta["times"][pos[t]]) for t in meta["selected"]]
+
+    @property
+    def tau_alpha_index(self) -> int | None:
+        """The dataset's own time index at τα (None: unknown), where the models read
+        ``test/pearson_A``; it need not be among the selected ``time_indices``."""
+        return getattr(self._peek()["tau_alpha"], "index", None)
+
+    @property
+    def tau_alpha(self) -> float:
+        """Time (LJ units) of :attr:`tau_alpha_index` (NaN where the grid does not say)."""
+        return getattr(self._peek()["tau_alpha"], "time", math.nan)
 
     @property
     def n_node_scalars(self) -> int:

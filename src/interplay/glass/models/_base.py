@@ -7,11 +7,15 @@ models log the same keys and write the same files (docs/se3gnn.md, docs/baseline
   computed from the training set at the start of fit, stored in the checkpoint);
 * the loss (MSE per timescale over all particles, summed over timescales, thesis §2.4.3) and a
   gradient ``training_step`` (closed-form models override it);
-* validation (``val/loss``, ``val/pearson_A``, ``val/pearson_A_mean``) and test observables:
-  ``test/pearson_{A,B}`` (first / only timescale), ``test/pearson_{A,B}_t{k}``,
-  ``test/pearson_pooled_{A,B}_t{k}``, ``test/chi4_{true,pred}_t{k}``, ``test/loss``, the
-  ``observables.npz`` and the figures of the run directory;
-* ``extra_results()`` -> ``n_parameters`` (subclasses add their own breakdown).
+* validation (``val/loss``, ``val/pearson_A`` at τα, ``val/pearson_A_mean``) and the test
+  observables of :mod:`interplay.glass.observables` (``test/pearson_{A,B}`` at τα with
+  ``_lo`` / ``_hi``, ``test/pearson_{A,B}_mean``, ``test/pearson_{A,B}_t{k}``, χ4, ...),
+  ``test/loss``, the ``observables.npz`` and the figures of the run directory. τα is the
+  DataModule's ``tau_alpha_index`` / ``tau_alpha`` (:mod:`interplay.glass.data`); when it is
+  not among the predicted timescales the headline is read at the closest one, and said so;
+* ``extra_results()`` -> ``n_parameters`` (subclasses add their own breakdown),
+  ``tau_alpha_index``, ``tau_alpha``, ``tau_alpha_selected``, ``headline_time_index`` and the
+  observables' results (``chi4_warning``, ``chi4_n_configs``).
 
 A subclass receives its network from the config (``net:`` of ``conf/model/*.yaml``) and
 implements ``predict_normalized(batch) -> (N, n_timescales)`` (in standardised units when
@@ -21,7 +25,8 @@ implements ``predict_normalized(batch) -> (N, n_timescales)`` (in standardised u
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +34,14 @@ import torch
 from lightning.pytorch import LightningModule
 
 from interplay.core import ConfigError
+from interplay.glass.data import tau_alpha_column
 from interplay.glass.observables import (
+    BootstrapSpec,
     Fields,
     FigureContext,
     compute_observables,
     observable_metrics,
+    observable_results,
     plot_observables,
 )
 
@@ -54,6 +62,8 @@ class PropensityBase(LightningModule):
         figures: write PNGs (Pearson vs t, chi4 vs t, G4 vs r) at test end.
         g4_r_max, g4_bins: radial range / resolution of G4 (r_max capped at half the box).
         output_dir: where figures go (default: the Trainer's ``default_root_dir``).
+        bootstrap: ``{n, level, seed}`` of the intervals over test configurations
+            (:class:`~interplay.glass.observables.BootstrapSpec`; None: its defaults).
 
     Subclasses call :meth:`save_hyperparameters` with ``ignore=HPARAMS_IGNORE``: the network
     and the optimizer / scheduler partials are objects, not numbers, and a checkpoint's hparams
@@ -69,8 +79,10 @@ class PropensityBase(LightningModule):
         g4_r_max: float = 6.0,
         g4_bins: int = 44,
         output_dir: str | None = None,
+        bootstrap: Mapping | None = None,
     ):
         super().__init__()
+        self.bootstrap = BootstrapSpec.from_config(bootstrap) or BootstrapSpec()
         self.time_indices = [int(t) for t in time_indices] if time_indices else None
         self.time_indices = self.time_indices or list(range(n_timescales))
         if len(self.time_indices) != n_timescales:
@@ -89,6 +101,7 @@ class PropensityBase(LightningModule):
         self._val: list[tuple[np.ndarray, ...]] = []
         self._test: list[dict[str, np.ndarray]] = []
         self.observables: dict[str, np.ndarray] = {}
+        self._tau_info: tuple[object, dict] | None = None  # (DataModule, tau_alpha_info)
 
     # ------------------------------------------------------------------ core
     def predict_normalized(self, batch) -> torch.Tensor:
@@ -136,7 +149,8 @@ class PropensityBase(LightningModule):
             return
         preds, ys, types = zip(*self._val, strict=True)
         self._val.clear()
-        obs = compute_observables(Fields(preds, ys, types), stage="val")
+        col = self.tau_alpha_info()["column"]
+        obs = compute_observables(Fields(preds, ys, types, tau_alpha_column=col), stage="val")
         for key, value, prog_bar in observable_metrics(obs, self.time_indices, stage="val"):
             self.log(key, value, prog_bar=prog_bar)
 
@@ -163,6 +177,8 @@ class PropensityBase(LightningModule):
             boxes,
             r_edges,
             TYPE_NAMES,
+            self.tau_alpha_info()["column"],
+            self.bootstrap,
         )
         obs = compute_observables(fields, stage="test")
         self.observables = obs
@@ -173,6 +189,42 @@ class PropensityBase(LightningModule):
         out_dir = self._output_dir()
         if out_dir is not None and self.trainer.is_global_zero:
             self.save_observables(out_dir, obs)
+
+    # ------------------------------------------------------------------ tau_alpha
+    def tau_alpha_info(self) -> dict[str, float | int | bool]:
+        """τα of the DataModule (``tau_alpha_index``, ``tau_alpha``) and the ``column`` of the
+        predicted timescales that the headline keys read (``selected``: τα itself, else the
+        closest in log time; column 0 when the DataModule does not know its τα)."""
+        dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        if self._tau_info is None or self._tau_info[0] is not dm:
+            index = getattr(dm, "tau_alpha_index", None)
+            tau = float(getattr(dm, "tau_alpha", math.nan))
+            col, selected = tau_alpha_column(self.time_indices, index, self._times(), tau)
+            info = {
+                "tau_alpha_index": math.nan if index is None else int(index),
+                "tau_alpha": tau,
+                "tau_alpha_selected": selected,
+                "headline_time_index": self.time_indices[col],
+                "column": col,
+            }
+            self._tau_info = (dm, info)
+            if dm is None:  # a model outside a Trainer, or fed bare DataLoaders: nothing to say
+                pass
+            elif index is None:
+                log.warning(
+                    "the data does not say which time index is tau_alpha: test/pearson_A and "
+                    "val/pearson_A are read at time index %d (the first predicted)",
+                    self.time_indices[col],
+                )
+            elif not selected:
+                log.warning(
+                    "tau_alpha (time index %d) is not among the predicted time indices %s: "
+                    "test/pearson_A and val/pearson_A are read at time index %d, the closest",
+                    index,
+                    self.time_indices,
+                    self.time_indices[col],
+                )
+        return self._tau_info[1]
 
     # ------------------------------------------------------------------ outputs
     def _times(self) -> list[float] | None:
@@ -193,13 +245,17 @@ class PropensityBase(LightningModule):
     def pearson_table(self, obs: dict[str, np.ndarray]) -> str:
         """Human-readable Pearson per timescale for the log (nan where a type is absent)."""
         times = self._times()
-        rows = ["  t_idx        time   rho_A  rho_A_pooled   rho_B"]
+        col = int(obs.get("tau_alpha_column", -1))
+        nan = [np.nan] * len(self.time_indices)
+        rows = ["  t_idx        time   rho_A [  interval  ]  rho_A_pooled   rho_B"]
         for k, t in enumerate(self.time_indices):
             tt = f"{times[k]:11.4g}" if times else " " * 11
-            a = obs.get("pearson_A", [np.nan] * (k + 1))[k]
-            ap = obs.get("pearson_pooled_A", [np.nan] * (k + 1))[k]
-            b = obs.get("pearson_B", [np.nan] * (k + 1))[k]
-            rows.append(f"  {t:5d} {tt} {a:7.3f} {ap:13.3f} {b:7.3f}")
+            a, ap, b = (
+                obs.get(key, nan)[k] for key in ("pearson_A", "pearson_pooled_A", "pearson_B")
+            )
+            lo, hi = obs.get("pearson_A_lo", nan)[k], obs.get("pearson_A_hi", nan)[k]
+            mark = "  <- tau_alpha" if k == col else ""
+            rows.append(f"  {t:5d} {tt} {a:7.3f} [{lo:5.3f}, {hi:5.3f}] {ap:13.3f} {b:7.3f}{mark}")
         return "\n".join(rows)
 
     def save_observables(self, out_dir: Path, obs: dict[str, np.ndarray]) -> None:
@@ -220,8 +276,13 @@ class PropensityBase(LightningModule):
         """Trainable parameters (closed-form models override: their fitted coefficients)."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
-    def extra_results(self) -> dict[str, float]:
-        return {"n_parameters": float(self.n_parameters())}
+    def extra_results(self) -> dict[str, float | bool]:
+        """``n_parameters``, where τα was read (``tau_alpha_info``) and the observables'
+        results (``chi4_warning``, ...)."""
+        info = {k: v for k, v in self.tau_alpha_info().items() if k != "column"}
+        return {"n_parameters": float(self.n_parameters()), **info} | observable_results(
+            self.observables
+        )
 
 
 def split_batch(batch, pred: torch.Tensor) -> list[dict[str, np.ndarray]]:

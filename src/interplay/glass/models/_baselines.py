@@ -62,7 +62,7 @@ class DescriptorModel(PropensityBase):
             types and geometry only).
         n_timescales, time_indices: from the DataModule's ``model_kwargs()``.
         cache: reuse descriptors of identical graphs within the process (``DESCRIPTOR_CACHE``).
-        figures, g4_r_max, g4_bins, output_dir: see
+        figures, g4_r_max, g4_bins, output_dir, bootstrap: see
             :class:`~interplay.glass.models._base.PropensityBase`.
     """
 
@@ -77,6 +77,7 @@ class DescriptorModel(PropensityBase):
         g4_r_max: float = 6.0,
         g4_bins: int = 44,
         output_dir: str | None = None,
+        bootstrap: dict | None = None,
     ):
         super().__init__(
             n_timescales=n_timescales,
@@ -86,6 +87,7 @@ class DescriptorModel(PropensityBase):
             g4_r_max=g4_r_max,
             g4_bins=g4_bins,
             output_dir=output_dir,
+            bootstrap=bootstrap,
         )
         self.automatic_optimization = False
         self.spec = net
@@ -181,11 +183,8 @@ class DescriptorModel(PropensityBase):
         """Fitted numbers: coefficients + intercepts (the standardisation is not counted)."""
         return int(self.coef.numel() + self.intercept.numel())
 
-    def extra_results(self) -> dict[str, float]:
-        return {
-            "n_parameters": float(self.n_parameters()),
-            "n_descriptors": float(self.spec.n_features),
-        }
+    def extra_results(self) -> dict[str, float | bool]:
+        return super().extra_results() | {"n_descriptors": float(self.spec.n_features)}
 
 
 class DescriptorRidgeModule(DescriptorModel):

@@ -60,7 +60,7 @@ class PropensityModule(PropensityBase):
         target_norm: regress per-timescale standardised propensities (training-set mean / std,
             computed at the start of fit and stored in the checkpoint); predictions are mapped
             back to propensity units. False = raw MSE as in the thesis.
-        figures, g4_r_max, g4_bins, output_dir: see
+        figures, g4_r_max, g4_bins, output_dir, bootstrap: see
             :class:`~interplay.glass.models._base.PropensityBase`.
     """
 
@@ -77,6 +77,7 @@ class PropensityModule(PropensityBase):
         g4_r_max: float = 6.0,
         g4_bins: int = 44,
         output_dir: str | None = None,
+        bootstrap: dict | None = None,
     ):
         if time_indices is not None:
             time_indices = [int(t) for t in time_indices]
@@ -88,6 +89,7 @@ class PropensityModule(PropensityBase):
             g4_r_max=g4_r_max,
             g4_bins=g4_bins,
             output_dir=output_dir,
+            bootstrap=bootstrap,
         )
         self.save_hyperparameters(ignore=HPARAMS_IGNORE)
         lr = getattr(optimizer, "keywords", {}).get("lr")

@@ -4,8 +4,11 @@ figures (Figs. 2.10-2.13, 2.17). Used by every model at test end and by the anal
 
 Every model logs, saves and plots the observables of the registry: a new one is declared once
 with :func:`register_observable` (contract in ``_registry.py``; the built-in ones in
-``_standard.py``)."""
+``_standard.py``). Every Pearson carries a bootstrap interval over test configurations
+(``_bootstrap.py``, settings ``model.bootstrap``); headline keys are read at τα.
+"""
 
+from interplay.glass.observables._bootstrap import BootstrapSpec
 from interplay.glass.observables._fields import (
     chi4,
     g4,
@@ -25,6 +28,7 @@ from interplay.glass.observables._registry import (
     Observable,
     compute_observables,
     observable_metrics,
+    observable_results,
     plot_observables,
     register_observable,
     registered_observables,
@@ -33,6 +37,7 @@ from interplay.glass.observables._registry import (
 from interplay.glass.observables._standard import evaluate_fields
 
 __all__ = [
+    "BootstrapSpec",
     "Fields",
     "FigureContext",
     "Observable",
@@ -42,6 +47,7 @@ __all__ = [
     "g4",
     "mobility_c",
     "observable_metrics",
+    "observable_results",
     "pearson",
     "pearson_per_config",
     "plot_chi4",

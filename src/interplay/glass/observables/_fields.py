@@ -4,7 +4,13 @@
   configurations (Bapst / GlassBench convention), and pooled over all configurations.
 * Pseudo-binarised mobility ``c_i(t) = (tanh(20 (m_i(t) - 0.44)) + 1) / 2``.
 * Self-overlap fluctuations ``chi4^s(t) = N_A [<Q^s(t)^2> - <Q^s(t)>^2]`` with
-  ``Q^s(t) = (1/N_A) sum_{i in A} c_i(t)``, ``<.>`` over configurations.
+  ``Q^s(t) = (1/N_A) sum_{i in A} c_i(t)``, ``<.>`` over configurations. ``center=True``
+  first shifts each configuration's propensities so that their A mean is the mean over all
+  configurations (``m_i - <m>_conf + <m>_all``): a few test configurations differ mostly in
+  their mean mobility, which then dominates chi4 (issue [glass-eval]); the centred chi4 keeps
+  only how the mobility is spread within configurations. It is exactly invariant under
+  per-configuration offsets of the propensity that average to zero over the configurations
+  (a common shift moves every configuration relative to the threshold 0.44: that is physics).
 * Spatial correlation ``G4(r, t) = (V/N_A) < sum_{i != j in A} c~_i c~_j delta(r - r_ij) >``
   with ``c~_i = c_i - <c>`` (``<c>`` over all A particles of all configurations), radially
   averaged over shells (divided by the shell volume). ``normalization="intensive"`` uses
@@ -16,6 +22,7 @@ evaluated, logged and plotted for a model is declared once in ``_standard.py`` (
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -41,8 +48,11 @@ def pearson_per_config(
 ) -> dict[str, np.ndarray]:
     """Pearson per configuration and timescale on particles of ``particle_type``.
 
-    Returns ``per_config`` (n_conf, T), ``mean`` (T,) = mean over configurations and
-    ``pooled`` (T,) = one correlation over all configurations' particles together.
+    Returns ``per_config`` (n_conf, T), ``mean`` (T,) = mean over configurations,
+    ``pooled`` (T,) = one correlation over all configurations' particles together, and
+    ``sums`` (n_conf, 6, T) = per configuration ``(n, x, y, xx, yy, xy)`` summed over its
+    particles (x, y centred on the pooled means), from which any resample of configurations
+    gives its pooled Pearson (the bootstrap, ``_bootstrap.py``).
     """
     per_config, pooled_p, pooled_t = [], [], []
     for p, t, ty in zip(preds, trues, types, strict=True):
@@ -54,7 +64,21 @@ def pearson_per_config(
     per_config = np.asarray(per_config, dtype=np.float64)
     pp, tt = np.concatenate(pooled_p), np.concatenate(pooled_t)
     pooled = np.array([pearson(pp[:, k], tt[:, k]) for k in range(tt.shape[1])])
-    return {"per_config": per_config, "mean": np.nanmean(per_config, axis=0), "pooled": pooled}
+    mp, mt = pp.mean(axis=0), tt.mean(axis=0)
+    sums = np.stack(
+        [
+            np.stack([np.full(mt.shape, float(len(x))), *_moments(x - mp, y - mt)])
+            for x, y in zip(pooled_p, pooled_t, strict=True)
+        ]
+    )
+    with warnings.catch_warnings():  # a configuration with a constant field has NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(per_config, axis=0)
+    return {"per_config": per_config, "mean": mean, "pooled": pooled, "sums": sums}
+
+
+def _moments(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+    return x.sum(0), y.sum(0), (x * x).sum(0), (y * y).sum(0), (x * y).sum(0)
 
 
 def mobility_c(
@@ -69,14 +93,20 @@ def chi4(
     types: Sequence[np.ndarray],
     particle_type: int = 0,
     threshold: float = C_THRESHOLD,
+    center: bool = False,
 ) -> np.ndarray:
-    """``chi4^s(t) = N_A (<Q^2> - <Q>^2)`` over configurations, per timescale: (T,)."""
+    """``chi4^s(t) = N_A (<Q^2> - <Q>^2)`` over configurations, per timescale: (T,).
+
+    ``center``: remove each configuration's mean propensity of the A particles (replaced by
+    the mean over configurations) before thresholding (module doc)."""
+    ms = [_as_2d(m)[np.asarray(ty) == particle_type] for m, ty in zip(props, types, strict=True)]
+    if center:
+        means = np.array([m.mean(axis=0) for m in ms])  # (n_conf, T)
+        ms = [m - mu + means.mean(axis=0) for m, mu in zip(ms, means, strict=True)]
     qs, n_a = [], []
-    for m, ty in zip(props, types, strict=True):
-        mask = np.asarray(ty) == particle_type
-        c = mobility_c(_as_2d(m)[mask], threshold)
-        qs.append(c.mean(axis=0))
-        n_a.append(mask.sum())
+    for m in ms:
+        qs.append(mobility_c(m, threshold).mean(axis=0))
+        n_a.append(len(m))
     q = np.asarray(qs)  # (n_conf, T)
     return float(np.mean(n_a)) * (np.mean(q * q, axis=0) - np.mean(q, axis=0) ** 2)
 

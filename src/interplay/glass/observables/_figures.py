@@ -30,8 +30,10 @@ def plot_pearson_vs_time(
     path: str | Path,
     times: Sequence[float] | None = None,
     title: str = "",
+    tau_column: int | None = None,
 ) -> Path:
-    """Pearson (mean over configurations, solid; pooled, dashed) vs timescale (Fig. 2.10)."""
+    """Pearson (mean over configurations, solid, with its bootstrap band; pooled, dashed) vs
+    timescale (Fig. 2.10); a vertical line at the τα column (the headline) when given."""
     fig, ax = _figure()
     for name, color in (("A", "C0"), ("B", "C1")):
         if f"pearson_{name}" not in obs:
@@ -39,9 +41,14 @@ def plot_pearson_vs_time(
         y = np.asarray(obs[f"pearson_{name}"])
         t, label, log = _time_axis(times, len(y))
         ax.plot(t, y, "o-", color=color, label=f"{name} (mean per config)")
+        if f"pearson_{name}_lo" in obs:
+            lo, hi = obs[f"pearson_{name}_lo"], obs[f"pearson_{name}_hi"]
+            ax.fill_between(t, lo, hi, color=color, alpha=0.2, lw=0)
         ax.plot(
             t, obs[f"pearson_pooled_{name}"], "s--", color=color, alpha=0.6, label=f"{name} pooled"
         )
+    if tau_column is not None and "pearson_A" in obs:
+        ax.axvline(t[tau_column], color="grey", lw=0.8, ls=":", label=r"$\tau_\alpha$")
     ax.set_xlabel(label)
     if log:
         ax.set_xscale("log")
@@ -57,12 +64,24 @@ def plot_chi4(
     path: str | Path,
     times: Sequence[float] | None = None,
     title: str = "",
+    warning: bool = False,
 ) -> Path:
-    """chi4^s(t) of the ground truth (MD) and of the predictions (Fig. 2.12)."""
+    """chi4^s(t) of the ground truth (MD) and of the predictions (Fig. 2.12); thin lines: with
+    the configuration means removed (``*_centered``); ``warning`` prints that too few test
+    configurations entered."""
     fig, ax = _figure()
     t, label, log = _time_axis(times, len(obs["chi4_true"]))
     ax.plot(t, obs["chi4_true"], "k-o", label="MD (ground truth)")
-    ax.plot(t, obs["chi4_pred"], "C3--^", label="SE(3)-GNN")
+    ax.plot(t, obs["chi4_pred"], "C3--^", label="prediction")
+    if "chi4_true_centered" in obs:
+        ax.plot(t, obs["chi4_true_centered"], "k:", lw=1, label="MD, config. means removed")
+        ax.plot(t, obs["chi4_pred_centered"], "C3:", lw=1, label="pred., config. means removed")
+    if warning:
+        n = int(obs.get("chi4_n_configs", 0))
+        ax.text(
+            0.02, 0.97, f"only {n} test configurations: chi4 unreliable",
+            transform=ax.transAxes, va="top", fontsize=8, color="C3",
+        )  # fmt: skip
     ax.set_xlabel(label)
     if log:
         ax.set_xscale("log")

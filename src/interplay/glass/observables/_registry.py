@@ -16,6 +16,10 @@ Contract of an :class:`Observable`:
   full keys (``test/...`` or ``val/...``), from ``obs`` = the merged arrays of all observables
   (so a metric may use another observable's arrays). ``time_indices`` are the dataset's own
   indices, one per predicted timescale: per-time keys end in ``_t{k}`` with ``k`` from them.
+  Headline keys without ``_t{k}`` (``test/pearson_A``) are read at τα: ``obs["tau_alpha_column"]``
+  (added by :func:`compute_observables` from :attr:`Fields.tau_alpha_column`) is its column.
+* ``results(obs) -> dict[str, float | bool]`` -- facts about the evaluation written to
+  ``results.json`` as they are (not logged: flags such as ``chi4_warning``).
 * ``stages`` -- ``"val"`` and/or ``"test"``: when the observable is computed (validation only
   gets predictions, labels and types, so geometric observables are test-only).
 * ``progress_bar`` -- metric keys also shown in the progress bar.
@@ -32,13 +36,16 @@ from pathlib import Path
 
 import numpy as np
 
+from interplay.glass.observables._bootstrap import BootstrapSpec
+
 STAGES = ("val", "test")
 
 
 @dataclass(frozen=True)
 class Fields:
     """Per-configuration arrays of one evaluation: predictions and labels ``(N, T)``, particle
-    types ``(N,)``; positions ``(N, 3)`` and boxes ``(3,)`` when the data has them."""
+    types ``(N,)``; positions ``(N, 3)`` and boxes ``(3,)`` when the data has them; which
+    column is τα (``interplay.glass.data.tau_alpha_column``) and the bootstrap settings."""
 
     preds: Sequence[np.ndarray]
     trues: Sequence[np.ndarray]
@@ -47,6 +54,8 @@ class Fields:
     boxes: Sequence[np.ndarray] | None = None
     r_edges: np.ndarray | None = None  # G4 radial bins (default: see the G4 observable)
     type_names: Sequence[str] = ("A", "B")
+    tau_alpha_column: int = 0  # column of the timescales read as τα (the headline keys)
+    bootstrap: BootstrapSpec | None = None  # intervals over configurations (None: none)
 
     @property
     def has_geometry(self) -> bool:
@@ -63,6 +72,7 @@ class FigureContext:
 
 Metrics = Callable[[dict[str, np.ndarray], Sequence[int], str], dict[str, float]]
 Figure = Callable[[dict[str, np.ndarray], Path, FigureContext], Path | None]
+Results = Callable[[dict[str, np.ndarray]], dict[str, float | bool]]
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,7 @@ class Observable:
     stages: tuple[str, ...] = ("test",)
     progress_bar: frozenset[str] = field(default_factory=frozenset)
     needs_geometry: bool = False
+    results: Results | None = None
 
 
 _REGISTRY: dict[str, Observable] = {}
@@ -90,6 +101,7 @@ def register_observable(
     progress_bar: Sequence[str] = (),
     needs_geometry: bool = False,
     replace: bool = False,
+    results: Results | None = None,
 ) -> Observable:
     """Declare an observable once: its computation, logged keys and figure (module doc)."""
     unknown = set(stages) - set(STAGES)
@@ -98,7 +110,14 @@ def register_observable(
     if name in _REGISTRY and not replace:
         raise ValueError(f"observable {name!r} is already registered (pass replace=True)")
     obs = Observable(
-        name, compute, metrics, figure, tuple(stages), frozenset(progress_bar), needs_geometry
+        name,
+        compute,
+        metrics,
+        figure,
+        tuple(stages),
+        frozenset(progress_bar),
+        needs_geometry,
+        results,
     )
     _REGISTRY[name] = obs
     return obs
@@ -115,8 +134,9 @@ def registered_observables(stage: str | None = None) -> list[Observable]:
 
 
 def compute_observables(fields: Fields, stage: str = "test") -> dict[str, np.ndarray]:
-    """The merged arrays of every observable of ``stage`` that applies to ``fields``."""
-    out: dict[str, np.ndarray] = {}
+    """The merged arrays of every observable of ``stage`` that applies to ``fields``, and
+    ``tau_alpha_column`` (the column the headline keys read)."""
+    out: dict[str, np.ndarray] = {"tau_alpha_column": np.asarray(int(fields.tau_alpha_column))}
     for obs in registered_observables(stage):
         if obs.needs_geometry and not fields.has_geometry:
             continue
@@ -135,6 +155,15 @@ def observable_metrics(
         for key, value in o.metrics(obs, time_indices, stage).items():
             rows.append((key, float(value), key in o.progress_bar))
     return rows
+
+
+def observable_results(obs: dict[str, np.ndarray]) -> dict[str, float | bool]:
+    """The ``results`` entries of every registered test observable (for ``results.json``)."""
+    out: dict[str, float | bool] = {}
+    for o in registered_observables("test"):
+        if o.results is not None:
+            out.update(o.results(obs))
+    return out
 
 
 def plot_observables(

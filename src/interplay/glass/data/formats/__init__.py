@@ -20,6 +20,7 @@ from interplay.glass.data._configuration import (
     require_keys,
     wrap_into_box,
 )
+from interplay.glass.data._tau_alpha import TauAlpha
 from interplay.glass.data.formats._bapst import BapstReader
 from interplay.glass.data.formats._botan import BotanReader, merge_time_indices
 from interplay.glass.data.formats._glassbench import KNOWN_TIMES, GlassBenchReader
@@ -44,6 +45,7 @@ __all__ = [
     "BotanReader",
     "GlassBenchReader",
     "Reader",
+    "TauAlpha",
     "data_suffixes",
     "get_reader",
     "merge_time_indices",

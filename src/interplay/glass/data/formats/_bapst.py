@@ -12,6 +12,7 @@ containers only), never with ``pickle.load``: a crafted file cannot run code (do
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from interplay.glass.data._configuration import (
     require_keys,
     wrap_into_box,
 )
+from interplay.glass.data._tau_alpha import TauAlpha, tau_alpha_from_fs
 from interplay.glass.data.formats._registry import Reader
 
 
@@ -43,6 +45,18 @@ class BapstReader(Reader):
     name = "bapst"
     source = 'Bapst et al. 2020 DeepMind "glassy_dynamics" data (aggregated_data_*.pickle)'
     suffixes = (".pickle", ".pkl")
+
+    def tau_alpha(
+        self,
+        units: list[list[Path]],
+        T: float,
+        time_indices: np.ndarray,
+        times: np.ndarray,
+        metadata: Mapping,
+    ) -> TauAlpha | None:
+        """Where F_s at ``is_values`` (one per time index) crosses 1/e
+        (:func:`~interplay.glass.data._tau_alpha.tau_alpha_from_fs`)."""
+        return tau_alpha_from_fs(time_indices, times, metadata.get("is_values", []))
 
     def read(self, files: list[Path]) -> list[Configuration]:
         return [self.read_dict(p, d, k) for p in files for k, d in enumerate(_bapst_dicts(p))]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,8 +25,12 @@ from interplay.glass.data._configuration import (
     require_keys,
     wrap_into_box,
 )
+from interplay.glass.data._tau_alpha import TauAlpha
 from interplay.glass.data.formats._glassbench import KNOWN_TIMES
 from interplay.glass.data.formats._registry import Reader
+
+#: BOTAN time index of τα: tc07 (t = 4120 at T = 0.44, the GlassBench grid; DESIGN.md).
+TAU_ALPHA_TC = 7
 
 _NAME_RE = re.compile(r"isoconfig_N(?P<n>\d+)T(?P<T>[0-9.]+)_(?P<i>\d+)_tc(?P<tc>\d+)\.npz$")
 
@@ -64,6 +69,19 @@ class BotanReader(Reader):
         sets = [{int(_NAME_RE.search(p.name)["tc"]) for p in u} for u in units]
         idx = np.array(sorted(set.intersection(*sets)), dtype=np.int64)
         return idx, self.grid_times(T, idx)
+
+    def tau_alpha(
+        self,
+        units: list[list[Path]],
+        T: float,
+        time_indices: np.ndarray,
+        times: np.ndarray,
+        metadata: Mapping,
+    ) -> TauAlpha:
+        """``tc07`` at every temperature (the files may lack it: then the models report at the
+        closest time index they have)."""
+        t = float(self.grid_times(T, np.array([TAU_ALPHA_TC]))[0])
+        return TauAlpha(TAU_ALPHA_TC, t, t, f"BOTAN tc{TAU_ALPHA_TC:02d} = tau_alpha")
 
     def read(self, files: list[Path]) -> list[Configuration]:
         return [merge_time_indices([self.read_file(p) for p in files])]

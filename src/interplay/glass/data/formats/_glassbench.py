@@ -8,7 +8,9 @@ any npz file that no other format claims is read as GlassBench.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ from interplay.glass.data._configuration import (
     require_keys,
     wrap_into_box,
 )
+from interplay.glass.data._tau_alpha import TauAlpha, tau_alpha_from_time
 from interplay.glass.data.formats._registry import Reader
 
 # GlassBench time grid (Jung et al. roadmap; same configurations as Shiba et al.), T = 0.44.
@@ -28,6 +31,8 @@ from interplay.glass.data.formats._registry import Reader
 KNOWN_TIMES = {
     0.44: (0.13, 1.3, 13.0, 130.0, 412.0, 1300.0, 4120.0, 13000.0, 41200.0, 130000.0),
 }
+#: τα of the GlassBench grid (DESIGN.md: t = 4120 ≈ τα at T = 0.44).
+KNOWN_TAU_ALPHA = {0.44: 4120.0}
 
 _NAME_RE = re.compile(r"N(?P<n>\d+)T(?P<T>[0-9.]+?)_(?P<i>\d+)\.npz$")
 
@@ -45,6 +50,7 @@ class GlassBenchReader(Reader):
     fallback = True
     known_times = KNOWN_TIMES
     first_time_index = 0
+    known_tau_alpha = KNOWN_TAU_ALPHA
 
     def __init__(self, density: float = 1.2) -> None:
         self.density = density  # KA number density: the box when a file stores none
@@ -55,6 +61,30 @@ class GlassBenchReader(Reader):
 
     def read(self, files: list[Path]) -> list[Configuration]:
         return [self.read_file(p) for p in files]
+
+    def tau_alpha(
+        self,
+        units: list[list[Path]],
+        T: float,
+        time_indices: np.ndarray,
+        times: np.ndarray,
+        metadata: Mapping,
+    ) -> TauAlpha | None:
+        """ka3d: the median of the ``tau_alpha`` stored in the configurations' ``.json`` files
+        (each estimated by the simulation from its own F_s, so one alone is noisy); else the
+        GlassBench grid (``known_tau_alpha``)."""
+        taus = []
+        for unit in units:
+            sidecar = unit[0].with_suffix(".json")
+            if sidecar.is_file():
+                tau = json.loads(sidecar.read_text()).get("tau_alpha")
+                if tau is not None and np.isfinite(tau) and tau > 0:
+                    taus.append(float(tau))
+        if not taus:
+            return super().tau_alpha(units, T, time_indices, times, metadata)
+        tau = float(np.median(taus))
+        rule = f"median tau_alpha = {tau:.4g} of {len(taus)} configurations' .json metadata"
+        return tau_alpha_from_time(time_indices, times, tau, rule)
 
     def read_file(self, path: Path) -> Configuration:
         """One GlassBench file (``md_prop`` may also be stored transposed, (N, n_t))."""

@@ -35,6 +35,10 @@ Contract of a reader (a subclass of :class:`Reader`, registered as an instance):
 ``time_grid(units, T) -> (time_indices, times) | None``
     The dataset's time indices without reading arrays (e.g. from file names). Default ``None``:
     the DataModule reads the first unit instead.
+``known_tau_alpha``, ``tau_alpha(units, T, time_indices, times, metadata) -> TauAlpha | None``
+    The dataset's τα as one of its time indices (:mod:`interplay.glass.data._tau_alpha`), from
+    the dataset's time grid and the first configuration's ``metadata``. Default: the index
+    closest in log time to ``known_tau_alpha[T]``; ``None`` when the format cannot tell.
 
 The directory layout above the files (``root/{train,test}`` or ``root/T{T}/{train,test}``) is
 common to every format and handled by :class:`interplay.glass.data.GlassDataModule`.
@@ -50,6 +54,7 @@ import numpy as np
 
 from interplay.core import ConfigError, DataError
 from interplay.glass.data._configuration import Configuration
+from interplay.glass.data._tau_alpha import TauAlpha, tau_alpha_from_time
 
 
 class Reader(ABC):
@@ -61,6 +66,7 @@ class Reader(ABC):
     fallback: bool = False
     known_times: Mapping[float, tuple[float, ...]] = {}
     first_time_index: int = 0
+    known_tau_alpha: Mapping[float, float] = {}
 
     @abstractmethod
     def read(self, files: list[Path]) -> list[Configuration]:
@@ -82,6 +88,21 @@ class Reader(ABC):
         """Time indices and times without reading arrays, or ``None`` to read the first unit."""
         return None
 
+    def tau_alpha(
+        self,
+        units: list[list[Path]],
+        T: float,
+        time_indices: np.ndarray,
+        times: np.ndarray,
+        metadata: Mapping,
+    ) -> TauAlpha | None:
+        """The dataset's τα index (contract above); default from ``known_tau_alpha``."""
+        tau = _at_temperature(self.known_tau_alpha, T)
+        if tau is None:
+            return None
+        rule = f"{self.name}: tau_alpha = {tau:g} at T = {T:g} (known grid)"
+        return tau_alpha_from_time(time_indices, times, tau, rule)
+
     def grid_times(self, T: float, time_indices: np.ndarray) -> np.ndarray:
         """Times of ``time_indices`` on ``known_times`` at ``T``; NaN where the grid is silent."""
         for t_known, grid in self.known_times.items():
@@ -90,6 +111,10 @@ class Reader(ABC):
                 if (k >= 0).all() and (k < len(grid)).all():
                     return np.asarray(grid, dtype=np.float64)[k]
         return np.full(time_indices.shape, np.nan)
+
+
+def _at_temperature(table: Mapping[float, float], T: float) -> float | None:
+    return next((v for t, v in table.items() if abs(t - T) < 1e-9), None)
 
 
 _READERS: dict[str, Reader] = {}
