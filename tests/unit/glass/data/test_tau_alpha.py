@@ -76,7 +76,7 @@ def test_glassbench_grid_at_T044_and_unknown_elsewhere(tmp_path, lattice_positio
     other = GlassBenchDataModule(root=str(tmp_path), T=0.5, cache=False)
     assert other.tau_alpha_index is None and math.isnan(other.tau_alpha)
     with pytest.raises(ConfigError, match="no tau_alpha known"):
-        GlassBenchDataModule(root=str(tmp_path), T=0.5, time_indices="tau_alpha").time_indices
+        _ = GlassBenchDataModule(root=str(tmp_path), T=0.5, time_indices="tau_alpha").time_indices
 
 
 def test_tau_alpha_column_when_tau_alpha_is_not_predicted():
