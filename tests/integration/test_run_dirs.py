@@ -99,6 +99,16 @@ def test_check_run_dir_allows_resume_from_inside(tmp_path):
     assert check_run_dir(tmp_path / "fresh") is False
 
 
+@pytest.mark.parametrize("name", ["last", "best"])
+def test_lightning_named_checkpoints_resume_the_run_that_holds_them(tmp_path, name):
+    (tmp_path / "checkpoints").mkdir()
+    assert check_run_dir(tmp_path, name) is True  # ckpt_path=last: this run's checkpoints/
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "results.json").write_text("{}")
+    with pytest.raises(ConfigError, match="already holds"):
+        check_run_dir(tmp_path / "other", name)  # results but no checkpoints/: nothing to resume
+
+
 def test_claim_run_dir_is_exclusive(tmp_path):
     assert claim_run_dir(tmp_path / "run") is False
     with pytest.raises(ConfigError, match="interplay_run"):

@@ -89,9 +89,14 @@ TASK_RESULTS = ("results.json", "checkpoints")
 
 
 def resumes_from(run_dir: str | Path, ckpt_path: str | Path | None) -> bool:
-    """Whether ``ckpt_path`` is a checkpoint inside ``run_dir`` (the run continues there)."""
-    if not ckpt_path or str(ckpt_path) in ("best", "last"):
+    """Whether ``ckpt_path`` is a checkpoint inside ``run_dir`` (the run continues there).
+
+    Lightning's ``ckpt_path=last`` / ``best`` name a checkpoint of this run's own
+    ``checkpoints/``: a resume exactly when that directory exists."""
+    if not ckpt_path:
         return False
+    if str(ckpt_path) in ("best", "last"):
+        return (Path(run_dir) / "checkpoints").is_dir()
     return Path(ckpt_path).resolve().is_relative_to(Path(run_dir).resolve())
 
 

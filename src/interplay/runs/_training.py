@@ -88,8 +88,10 @@ class RandomStateCheckpoint(pl.Callback):
             "numpy": (torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached_gaussian),
             "python": random.getstate(),
         }
-        if torch.cuda.is_available():
-            state["cuda"] = torch.cuda.get_rng_state_all()
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            # this process's device only: all devices would open a CUDA context on each of them
+            # from every DDP rank, and a resume on fewer GPUs could not restore them
+            state["cuda"] = torch.cuda.get_rng_state()
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -99,7 +101,7 @@ class RandomStateCheckpoint(pl.Callback):
         np.random.set_state(numpy_state)  # noqa: NPY002
         random.setstate(state_dict["python"])
         if "cuda" in state_dict and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state_dict["cuda"])
+            torch.cuda.set_rng_state(state_dict["cuda"])
 
 
 def collect_test_metrics(trainer: pl.Trainer, model: pl.LightningModule) -> dict[str, float]:
