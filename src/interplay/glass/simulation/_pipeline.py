@@ -125,10 +125,9 @@ class Job(CheckpointedJob):
 
     def time_grid(self, tau: float) -> np.ndarray:
         s = self.s
-        t_max = s.t_max
+        t_max = s.fixed_t_max()
         if t_max is None:
-            ref = s.reference_tau()
-            t_max = s.t_max_tau * (ref if ref is not None else tau)
+            t_max = s.t_max_tau * tau  # the job's own τα
         return log_time_grid(s.t_min, t_max, s.n_times, s.dt)
 
     # ------------------------------------------------------------------ stages

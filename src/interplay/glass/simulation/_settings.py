@@ -74,6 +74,14 @@ class SimulationSettings:
                 return float(value)
         return None
 
+    def fixed_t_max(self) -> float | None:
+        """The end of the time grid when it is known before the job runs: ``t_max``, or
+        ``t_max_tau`` reference τα of this temperature; None when it follows the job's own τα."""
+        if self.t_max is not None:
+            return self.t_max
+        ref = self.reference_tau()
+        return None if ref is None else self.t_max_tau * ref
+
 
 # where and how a job runs, not what it computes: free to change between runs of one job
 RUN_CONTROL_KEYS = frozenset({"out_dir", "progress", "overwrite"})
@@ -81,8 +89,11 @@ RUN_CONTROL_KEYS = frozenset({"out_dir", "progress", "overwrite"})
 
 def job_identity(settings: SimulationSettings) -> dict[str, Any]:
     """The settings that determine a job's output (stored in its checkpoint and compared on
-    every restart, so that a resumed or skipped job is the one asked for)."""
-    return {k: v for k, v in asdict(settings).items() if k not in RUN_CONTROL_KEYS}
+    every restart, so that a resumed or skipped job is the one asked for). Of the reference
+    τα table only this temperature's entry matters: another temperature's is no change."""
+    identity = {k: v for k, v in asdict(settings).items() if k not in RUN_CONTROL_KEYS}
+    identity["tau_alpha_ref"] = settings.reference_tau()
+    return identity
 
 
 def settings_differences(stored: dict[str, Any], current: dict[str, Any]) -> list[str]:

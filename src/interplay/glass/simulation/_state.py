@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from interplay.core import ConfigError, write_json, write_npz
-from interplay.glass.simulation._dynamics import K_PEAK
+from interplay.glass.simulation._dynamics import K_PEAK, log_time_grid
 from interplay.glass.simulation._lammps import KASimulation, Thermo, ka_types, lammps_version
 from interplay.glass.simulation._settings import (
     SimulationSettings,
@@ -188,8 +188,16 @@ class CheckpointedJob:
         meta_path = Path(f"{stem}.json")
         if not meta_path.exists():
             return []
-        stored = json.loads(meta_path.read_text()).get("settings", {})
-        return settings_differences(stored, self._portable_settings(stem))
+        meta = json.loads(meta_path.read_text())
+        differences = settings_differences(meta.get("settings", {}), self._portable_settings(stem))
+        # the reference τα is not in the file's settings: compare the time grid it fixes
+        t_max = self.s.fixed_t_max()
+        if t_max is not None and "times" in meta:
+            grid = log_time_grid(self.s.t_min, t_max, self.s.n_times, self.s.dt)
+            stored = np.asarray(meta["times"], dtype=float)
+            if stored.shape != grid.shape or not np.allclose(stored, grid, rtol=1e-9, atol=0):
+                differences.append(f"times: {stored.tolist()} -> {grid.tolist()}")
+        return differences
 
     def _portable_settings(self, stem: Path) -> dict[str, Any]:
         """The settings as stored in a configuration's metadata, free of machine paths.
