@@ -28,6 +28,14 @@ def resolve_output_dir(output_dir: str | Path | None = None) -> Path:
     return out
 
 
+def plain_value(value: Any) -> Any:
+    """``value`` with OmegaConf containers turned into dicts / lists (interpolations resolved),
+    so that library code takes a Hydra config node or plain Python values alike."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+
+
 def project_root() -> Path:
     """The project checkout that holds ``conf/``: ``$INTERPLAY_ROOT`` if set, else the current
     directory if it has ``conf/``, else the checkout this package was installed from

@@ -21,10 +21,10 @@ import hydra
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from interplay.core import ConfigError, atomic_open, write_json
-from interplay.core.config import TASK_RESULTS, check_run_dir, launched_rank
+from interplay.core.config import TASK_RESULTS, check_run_dir, launched_rank, plain_value
 from interplay.runs._guards import NonFiniteLossGuard
 
 log = logging.getLogger(__name__)
@@ -180,11 +180,7 @@ def run(cfg: DictConfig) -> float | None:
         NonFiniteLossGuard(),
     ]
     trainer: pl.Trainer = instantiate(cfg.trainer, logger=loggers, callbacks=callbacks)
-    hparams = {
-        k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
-        for k, v in cfg.items()
-        if k != "hydra"
-    }
+    hparams = {k: plain_value(v) for k, v in cfg.items() if k != "hydra"}
     for lg in loggers:
         lg.log_hyperparams(hparams)
 

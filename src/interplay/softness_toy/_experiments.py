@@ -33,7 +33,7 @@ from interplay.core import (
     write_csv,
     write_json,
 )
-from interplay.core.config import resolve_output_dir
+from interplay.core.config import plain_value, resolve_output_dir
 from interplay.softness_toy._model import (
     LOG_PROB_MODES,
     FeatureSpec,
@@ -77,14 +77,8 @@ class Settings:
     scatter_points: int
 
 
-def _plain(value: Any) -> Any:
-    from omegaconf import OmegaConf
-
-    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
-
-
 def _positive_list(name: str, values: Any, integer: bool = False) -> list:
-    values = _plain(values)
+    values = plain_value(values)
     if not isinstance(values, list) or not values:
         raise ConfigError(f"{name}={values!r} must be a non-empty list.")
     if integer:
@@ -121,7 +115,7 @@ def settings_from_cfg(cfg: Any) -> Settings:
     temps = _positive_list("softness.temperatures", s.temperatures)
     if len(set(temps)) < 2:
         raise ConfigError(f"softness.temperatures={temps} needs >= 2 distinct values (Fig. 1b).")
-    q = _plain(s.inference.softness_quantiles)
+    q = plain_value(s.inference.softness_quantiles)
     if not (isinstance(q, list) and len(q) == 2):
         raise ConfigError(f"softness.inference.softness_quantiles={q!r} must be [low, high].")
     lo = check_open_unit("softness.inference.softness_quantiles[0]", q[0])

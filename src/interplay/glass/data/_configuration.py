@@ -30,6 +30,7 @@ import numpy as np
 
 from interplay.core import DataError
 from interplay.glass.data._graph import periodic_neighbor_list
+from interplay.glass.simulation import wrap_into_box as fold_into_box
 
 #: Positions may stick out of [0, L) by this much (in σ_AA) where a dataset stores slightly
 #: unwrapped coordinates (the embedded inherent structures do, by up to 0.03σ). A wider span
@@ -150,7 +151,9 @@ def require_finite(
 def wrap_into_box(
     x: np.ndarray, box: np.ndarray, where: str | Path = "", key: str = "positions"
 ) -> np.ndarray:
-    """Positions mapped into [0, L) per axis: the graphs assume one periodic image per particle.
+    """Positions checked, then mapped into [0, L) per axis (the one folding of
+    :func:`interplay.glass.simulation.wrap_into_box`): the graphs assume one periodic image per
+    particle.
 
     Folding is only right for positions of *this* box. Positions spanning more than
     L + :data:`SPAN_TOLERANCE` along an axis come from another box (a box implied by the wrong
@@ -171,7 +174,7 @@ def wrap_into_box(
             "box or density, or a subset of a larger system); folding them would overlap "
             "particles"
         )
-    return np.mod(x, box)
+    return fold_into_box(x, box)
 
 
 def check_geometry(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from interplay.glass.data._io import list_files
 from interplay.glass.data.formats import reader_for
+from interplay.glass.simulation import format_temperature as temperature_tag
 
 #: The override that reads each format, for messages (others: ``data.file_format=<name>``).
 DATA_GROUPS = {"botan": "data=shiba", "bapst": "data=bapst", "glassbench": "data=glassbench"}
@@ -15,12 +16,6 @@ DATA_GROUPS = {"botan": "data=shiba", "bapst": "data=bapst", "glassbench": "data
 def has_split(directory: Path) -> bool:
     """Whether ``directory`` holds a ``train/`` or ``test/`` split."""
     return (directory / "train").is_dir() or (directory / "test").is_dir()
-
-
-def temperature_tag(T: float) -> str:
-    """``T`` as the datasets spell it in directory and file names (0.8, 1.0, 0.44)."""
-    s = f"{float(T):g}"
-    return s if "." in s else s + ".0"
 
 
 def temperature_dir(root: Path, T: float) -> Path | None:

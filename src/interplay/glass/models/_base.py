@@ -208,15 +208,14 @@ class PropensityBase(LightningModule):
                 "column": col,
             }
             self._tau_info = (dm, info)
-            if dm is None:  # a model outside a Trainer, or fed bare DataLoaders: nothing to say
-                pass
-            elif index is None:
+            # (no DataModule -- a model outside a Trainer or fed bare DataLoaders: nothing to say)
+            if dm is not None and index is None:
                 log.warning(
                     "the data does not say which time index is tau_alpha: test/pearson_A and "
                     "val/pearson_A are read at time index %d (the first predicted)",
                     self.time_indices[col],
                 )
-            elif not selected:
+            elif dm is not None and not selected:
                 log.warning(
                     "tau_alpha (time index %d) is not among the predicted time indices %s: "
                     "test/pearson_A and val/pearson_A are read at time index %d, the closest",

@@ -56,7 +56,7 @@ class SE3GNN(nn.Module):
         residual: ResNet-style connections. constant_scalar: add a constant-1 input scalar
             channel (the third input scalar implied by the thesis parameter count).
         decoder_bias: add a bias to each linear decoder (not in eq. 2.70).
-        conv_impl: tensor-product kernel ("e3nn" reference; see layers.make_kernel).
+        conv_impl: tensor-product kernel (a name of interplay.glass.nn.kernels.CONV_IMPLS).
     """
 
     def __init__(

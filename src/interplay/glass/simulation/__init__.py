@@ -19,9 +19,14 @@ from interplay.glass.simulation._lammps import (
 )
 from interplay.glass.simulation._pipeline import Job, iso_run_displacements, simulate_from_config
 from interplay.glass.simulation._repair import repair_dirs, repair_file
-from interplay.glass.simulation._settings import SimulationSettings, settings_from_cfg
+from interplay.glass.simulation._settings import (
+    SimulationSettings,
+    format_temperature,
+    settings_from_cfg,
+)
 
 __all__ = [
+    "format_temperature",
     "Job",
     "iso_run_displacements",
     "CUTOFF_FACTOR",

@@ -159,13 +159,17 @@ class KASimulation:
             "thermo_style custom step temp pe press c_pesum",
             "thermo 0",
         ]
-        self.lmp.commands_list(cmds)
-        if restart is None:
-            self._create_atoms()
-        elif self.lmp.get_natoms() != self.n:
-            raise ConfigError(
-                f"restart file {restart} holds {self.lmp.get_natoms()} atoms, expected {self.n}"
-            )
+        try:
+            self.lmp.commands_list(cmds)
+            if restart is None:
+                self._create_atoms()
+            elif self.lmp.get_natoms() != self.n:
+                raise ConfigError(
+                    f"restart file {restart} holds {self.lmp.get_natoms()} atoms, expected {self.n}"
+                )
+        except BaseException:
+            self.lmp.close()  # a half-built instance is nobody's to close
+            raise
 
     @classmethod
     def from_restart(

@@ -294,15 +294,17 @@ class Job(CheckpointedJob):
             log.info(
                 "resuming T=%s job %d at stage %s", self.s.tag, self.s.job, self.ckpt.meta["stage"]
             )
-            self._restore()
-        else:
-            self._start()
         try:
+            if resumed:
+                self._restore()
+            else:
+                self._start()
             if self.ckpt.meta["stage"] == "equilibrate":
                 self._equilibrate()
             return self._produce()
         finally:
-            self.sim.close()
+            if self.sim is not None:  # None when building it failed
+                self.sim.close()
 
 
 def simulate_from_config(cfg: Any) -> list[Path]:

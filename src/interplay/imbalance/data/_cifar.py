@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from interplay.core import ArrayUnpickler, DataError, check_choice
+from interplay.core import DataError, check_choice, load_array_pickle
 
 BATCH_DIR = "cifar-10-batches-py"
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
@@ -69,13 +69,11 @@ def _missing_message(root: Path, missing: Path) -> str:
 def read_batch(path: Path) -> dict:
     """One pickled batch file as a dict with bytes keys (``b"data"``, ``b"labels"``, ...)."""
     try:
-        with open(path, "rb") as handle:
-            batch = ArrayUnpickler(handle, encoding="bytes").load()
-    except FileNotFoundError:
-        raise
-    except Exception as err:  # truncated file, wrong format, disallowed global
+        batch = load_array_pickle(path, encoding="bytes")
+    except DataError as err:  # truncated file, wrong format, disallowed global
         raise DataError(
-            f"{path} is not a CIFAR-10 python batch ({err}). Re-extract {URL} into data.root."
+            f"{path} is not a CIFAR-10 python batch ({err.__cause__}). "
+            f"Re-extract {URL} into data.root."
         ) from err
     if not isinstance(batch, dict):
         raise DataError(f"{path} holds a {type(batch).__name__}, not a CIFAR-10 batch dict.")

@@ -25,8 +25,8 @@ from types import MappingProxyType
 from typing import Any
 
 from interplay.core import ConfigError
+from interplay.core.config import plain_value
 from interplay.imbalance.figures._helpers import load_overlay
-from interplay.imbalance.theory import plain_value
 
 #: ``(fc, solver_kw, table, out) -> {"png", "data", "optima"}``
 FigureFn = Callable[[Any, dict, Any, Path], dict]

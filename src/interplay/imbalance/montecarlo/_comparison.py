@@ -17,12 +17,12 @@ import numpy as np
 import torch
 
 from interplay.core import ConfigError, pyplot, save_figure, write_csv
+from interplay.core.config import plain_value
 from interplay.imbalance.data import intrinsic_imbalance, resolve_rho
 from interplay.imbalance.montecarlo._gibbs import MCConfig, run_gibbs_mc, summarize_draws
 from interplay.imbalance.theory import (
     ControlParams,
     generalization_metrics,
-    plain_value,
     solve_from,
 )
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from interplay.core import ConfigError
+from interplay.core.config import plain_value
 from interplay.imbalance.data import intrinsic_imbalance, resolve_rho
 from interplay.imbalance.theory._metrics import TEST_METRICS, generalization_metrics
 from interplay.imbalance.theory._saddle import ControlParams, SaddlePoint
@@ -51,21 +52,6 @@ AXES = ("alpha", "T", "b0", "rho_train", "learn_bias")
 
 
 # -- configuration values --------------------------------------------------------------------
-
-
-def plain_value(value: Any) -> Any:
-    """``value`` with OmegaConf containers turned into dicts / lists (interpolations resolved).
-
-    Lets the library take a Hydra config node or plain Python values alike.
-    """
-    try:
-        from omegaconf import OmegaConf
-
-        if OmegaConf.is_config(value):
-            return OmegaConf.to_container(value, resolve=True)
-    except ImportError:  # pragma: no cover
-        pass
-    return value
 
 
 def axis_values(name: str, value: Any) -> list:

@@ -1,6 +1,6 @@
 """Where and how the fast SE(3) convolution runs (docs/fast_conv.md, Method 3, 4 and 6):
 edge-chunk sizes, the CPU worker threads that split the edge range, and the cache of filter
-matrices shared by the layers of a network. ``fast_conv`` holds the arithmetic."""
+matrices shared by the layers of a network. ``kernels._fast`` holds the arithmetic."""
 
 from __future__ import annotations
 
