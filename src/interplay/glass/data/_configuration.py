@@ -3,10 +3,14 @@
 A :class:`Configuration` is what every reader of :mod:`interplay.glass.data.formats` returns,
 whatever the file layout: thermal positions wrapped into the box, A/B types, the box, the
 temperature, the dataset's own time indices with their times, and the iso-configurational
-propensity of each particle at each time (thesis eq. 2.17). The helpers below sit under the
-readers (they import only :mod:`interplay.core` and the neighbour list), so that a new format
-needs no private name: opening an npz file, checking the keys a format requires, recomputing the
-propensity from stored runs, wrapping positions into the periodic box.
+propensity of each particle at each time (thesis eq. 2.17) -- plus, where the file stores the
+runs, the two split-half propensities (runs 1..n/2 and n/2+1..n) from which the labels' noise
+ceiling is measured (``interplay.glass.observables``, issue [glass-eval] item 2).
+
+The helpers below sit under the readers (they import only :mod:`interplay.core` and the
+neighbour list), so that a new format needs no private name: opening an npz file, checking the
+keys a format requires, recomputing the propensity (and its split halves) from stored runs,
+wrapping positions into the periodic box.
 
 Bad data must fail here, at reading, naming the file, the key and the particle -- not end as a
 NaN loss or as particles folded on top of each other in a graph:
@@ -22,6 +26,7 @@ NaN loss or as particles folded on top of each other in a graph:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -54,6 +59,9 @@ class Configuration:
     inherent_positions: np.ndarray | None = None  # (N, 3) or None
     epot: np.ndarray | None = None  # (N,) per-particle potential energy, thermal
     epot_inherent: np.ndarray | None = None  # (N,) at the inherent structure
+    #: (2, n_t, N) propensities of the first / second half of the runs (NaN rows: no runs
+    #: stored at that time index); None when the data has no runs (averages only).
+    propensity_halves: np.ndarray | None = None
     name: str = ""
     source: str = ""
     files: tuple[str, ...] = ()
@@ -87,6 +95,13 @@ class Configuration:
         # labels: a NaN here is a NaN loss, NaN weights and NaN results later (eq. 2.17: |dr| ≥ 0)
         key = f"propensity (time indices {self.time_indices.tolist()})"
         require_finite(where, key, self.propensity, ("row", "particle"), minimum=0.0)
+        if self.propensity_halves is not None:
+            halves = self.propensity_halves
+            need(halves.shape == (2, n_t, n), f"propensity_halves {halves.shape} != {2, n_t, n}")
+            rows = np.isfinite(halves).all(axis=2) | np.isnan(halves).all(axis=2)
+            need(bool(rows.all()), "propensity_halves rows must be all finite or all NaN")
+            with np.errstate(invalid="ignore"):
+                need(not (halves < 0).any(), "propensity_halves must be non-negative")
         for key in ("inherent_positions",):
             v = getattr(self, key)
             need(v is None or v.shape == (n, 3), f"{key} shape {None if v is None else v.shape}")
@@ -114,6 +129,9 @@ class Configuration:
             times=self.times[k],
             time_indices=self.time_indices[k],
             propensity=self.propensity[k],
+            propensity_halves=None
+            if self.propensity_halves is None
+            else self.propensity_halves[:, k],
         )
 
 
@@ -224,7 +242,39 @@ def propensity_from_runs(runs: np.ndarray, start: np.ndarray) -> np.ndarray:
     Recomputed from the stored runs whenever a file has them, so that every format gives the
     propensity of the same definition (unwrapped displacements, arithmetic mean over runs).
     """
-    return np.linalg.norm(np.asarray(runs, dtype=np.float64) - start[None], axis=-1).mean(0)
+    return propensity_and_halves(runs, start)[0]
+
+
+def propensity_and_halves(
+    runs: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The propensity of all runs (N,) and of the two halves (2, N), runs ``0..h-1`` and
+    ``h..2h-1`` with ``h = n_runs // 2`` (None with fewer than two runs).
+
+    Why the halves: the labels are an average over a finite number of runs, so they carry run
+    noise; the correlation of two independent half-averages is the labels' split-half
+    reliability, from which the best Pearson any predictor can reach follows
+    (Spearman-Brown, ``interplay.glass.observables.spearman_brown``). The halves have equal
+    size (an odd last run is left out of them, not of the full average), as Spearman-Brown
+    assumes.
+    """
+    disp = np.linalg.norm(np.asarray(runs, dtype=np.float64) - start[None], axis=-1)
+    h = disp.shape[0] // 2
+    halves = None if h == 0 else np.stack([disp[:h].mean(0), disp[h : 2 * h].mean(0)])
+    return disp.mean(0), halves
+
+
+def join_halves(
+    parts: Sequence[np.ndarray | None], sizes: Sequence[int], n: int
+) -> np.ndarray | None:
+    """(2, sum(sizes), n) split-half propensities of consecutive time rows: ``parts[i]`` is
+    (2, sizes[i], n) or None (no runs there: NaN rows); None when no part has runs."""
+    if all(p is None for p in parts):
+        return None
+    return np.concatenate(
+        [np.full((2, k, n), np.nan) if p is None else p for p, k in zip(parts, sizes, strict=True)],
+        axis=1,
+    )
 
 
 def open_npz(path: Path) -> dict[str, np.ndarray]:

@@ -32,6 +32,7 @@ from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
+import torch
 
 from interplay.core import ConfigError, DataError, check_choice, check_int_at_least, check_positive
 from interplay.glass.data._configuration import Configuration, check_geometry
@@ -315,7 +316,7 @@ class GlassDataModule(pl.LightningDataModule):
                 out.append(c)
         return out
 
-    def _graph(self, c: Configuration):
+    def _graph(self, c: Configuration, halves: bool = False):
         pos = c.positions if self.positions == "thermal" else c.inherent_positions
         scalar = None
         if self.epot is not None:
@@ -326,16 +327,23 @@ class GlassDataModule(pl.LightningDataModule):
             pos, c.types, c.box, y=c.propensity.T, node_scalar=scalar, cutoff=self.cutoff
         )
         g.name = c.name
+        if halves:  # the labels' noise ceiling: split-half propensities (NaN: no runs here)
+            h = c.propensity_halves
+            h = np.full((2, *c.propensity.shape), np.nan) if h is None else h
+            g.y_half1, g.y_half2 = (torch.from_numpy(x.T.astype(np.float32)) for x in h)
         return g
 
     def build(self) -> dict[str, list]:
+        """Graphs per split, with ``y_half1`` / ``y_half2`` (N, n_t) on every graph when any
+        configuration has runs (so that the graphs of a split still batch together)."""
         splits = self.split_units()
         configs = {s: self._configs(u) for s, u in splits.items()}
         if self.epot is not None and self.normalize_epot and configs["train"]:
             key = "epot" if self.epot == "thermal" else "epot_inherent"
             e = np.concatenate([getattr(c, key) for c in configs["train"]])
             self.epot_stats = (float(e.mean()), float(e.std() + 1e-12))
-        return {s: [self._graph(c) for c in cs] for s, cs in configs.items()}
+        runs = any(c.propensity_halves is not None for cs in configs.values() for c in cs)
+        return {s: [self._graph(c, runs) for c in cs] for s, cs in configs.items()}
 
     def setup(self, stage: str | None = None) -> None:
         if self.graphs:

@@ -16,9 +16,11 @@ import torch
 
 from interplay.core import DataError, atomic_open
 
-GRAPH_CACHE_VERSION = 2  # 2: plain tensors (weights_only=True), no pickled Data objects
-#: The tensors of one cached graph (what build_graph sets), besides its ``name``.
-GRAPH_FIELDS = ("x", "pos", "box", "node_type", "edge_index", "edge_vec", "y")
+#: 2: plain tensors (weights_only=True), no pickled Data objects; 3: ``y_half1`` / ``y_half2``
+GRAPH_CACHE_VERSION = 3
+#: The tensors of one cached graph (what build_graph sets, and the split-half labels of the
+#: noise ceiling where the data has runs), besides its ``name``.
+GRAPH_FIELDS = ("x", "pos", "box", "node_type", "edge_index", "edge_vec", "y", "y_half1", "y_half2")
 
 
 def write_graph_cache(

@@ -10,9 +10,11 @@ models log the same keys and write the same files (docs/se3gnn.md, docs/baseline
 * validation (``val/loss``, ``val/pearson_A`` at τα, ``val/pearson_A_mean``) and the test
   observables of :mod:`interplay.glass.observables` (``test/pearson_{A,B}`` at τα with
   ``_lo`` / ``_hi``, ``test/pearson_{A,B}_mean``, ``test/pearson_{A,B}_t{k}``, χ4, ...),
-  ``test/loss``, the ``observables.npz`` and the figures of the run directory. τα is the
-  DataModule's ``tau_alpha_index`` / ``tau_alpha`` (:mod:`interplay.glass.data`); when it is
-  not among the predicted timescales the headline is read at the closest one, and said so;
+  ``test/loss``, the labels' noise ceiling ``test/ceiling_{A,B}`` (from the split-half labels
+  ``y_half1`` / ``y_half2`` of the batch, where the data has runs), the ``observables.npz``
+  and the figures of the run directory. τα is the DataModule's ``tau_alpha_index`` /
+  ``tau_alpha`` (:mod:`interplay.glass.data`); when it is not among the predicted timescales
+  the headline is read at the closest one, and said so;
 * ``extra_results()`` -> ``n_parameters`` (subclasses add their own breakdown),
   ``tau_alpha_index``, ``tau_alpha``, ``tau_alpha_selected``, ``headline_time_index`` and the
   observables' results (``chi4_warning``, ``chi4_n_configs``).
@@ -179,6 +181,7 @@ class PropensityBase(LightningModule):
             TYPE_NAMES,
             self.tau_alpha_info()["column"],
             self.bootstrap,
+            [g["y_half"] for g in graphs] if all("y_half" in g for g in graphs) else None,
         )
         obs = compute_observables(fields, stage="test")
         self.observables = obs
@@ -246,15 +249,17 @@ class PropensityBase(LightningModule):
         times = self._times()
         col = int(obs.get("tau_alpha_column", -1))
         nan = [np.nan] * len(self.time_indices)
-        rows = ["  t_idx        time   rho_A [  interval  ]  rho_A_pooled   rho_B"]
+        rows = ["  t_idx        time   rho_A [  interval  ]  rho_A_pooled   rho_B  ceil_A"]
         for k, t in enumerate(self.time_indices):
             tt = f"{times[k]:11.4g}" if times else " " * 11
             a, ap, b = (
                 obs.get(key, nan)[k] for key in ("pearson_A", "pearson_pooled_A", "pearson_B")
             )
             lo, hi = obs.get("pearson_A_lo", nan)[k], obs.get("pearson_A_hi", nan)[k]
+            ceil = obs.get("ceiling_A", nan)[k]
             mark = "  <- tau_alpha" if k == col else ""
-            rows.append(f"  {t:5d} {tt} {a:7.3f} [{lo:5.3f}, {hi:5.3f}] {ap:13.3f} {b:7.3f}{mark}")
+            interval = f"[{lo:5.3f}, {hi:5.3f}]"
+            rows.append(f"  {t:5d} {tt} {a:7.3f} {interval} {ap:13.3f} {b:7.3f} {ceil:7.3f}{mark}")
         return "\n".join(rows)
 
     def save_observables(self, out_dir: Path, obs: dict[str, np.ndarray]) -> None:
@@ -285,7 +290,8 @@ class PropensityBase(LightningModule):
 
 
 def split_batch(batch, pred: torch.Tensor) -> list[dict[str, np.ndarray]]:
-    """Per-graph numpy arrays (pred, y, type, pos, box) of a torch_geometric batch."""
+    """Per-graph numpy arrays (pred, y, type, pos, box; ``y_half`` (2, N, T): the split-half
+    labels of the noise ceiling, where the data has runs) of a torch_geometric batch."""
     ptr = batch.ptr.tolist() if hasattr(batch, "ptr") and batch.ptr is not None else [0, len(pred)]
     pred = pred.detach().float().cpu().numpy()
     y = batch.y.detach().float().cpu().numpy()
@@ -297,10 +303,15 @@ def split_batch(batch, pred: torch.Tensor) -> list[dict[str, np.ndarray]]:
     )
     box = getattr(batch, "box", None)
     box = box.detach().float().cpu().numpy().reshape(-1, 3) if box is not None else None
+    halves = None
+    if getattr(batch, "y_half1", None) is not None:
+        halves = torch.stack([batch.y_half1, batch.y_half2]).detach().float().cpu().numpy()
     out = []
     for g, (a, b) in enumerate(zip(ptr[:-1], ptr[1:], strict=True)):
         item = {"pred": pred[a:b], "y": y[a:b], "type": types[a:b]}
         if pos is not None and box is not None:
             item["pos"], item["box"] = pos[a:b], box[g]
+        if halves is not None:
+            item["y_half"] = halves[:, a:b]
         out.append(item)
     return out

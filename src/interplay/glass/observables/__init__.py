@@ -5,10 +5,13 @@ figures (Figs. 2.10-2.13, 2.17). Used by every model at test end and by the anal
 Every model logs, saves and plots the observables of the registry: a new one is declared once
 with :func:`register_observable` (contract in ``_registry.py``; the built-in ones in
 ``_standard.py``). Every Pearson carries a bootstrap interval over test configurations
-(``_bootstrap.py``, settings ``model.bootstrap``); headline keys are read at τα.
+(``_bootstrap.py``, settings ``model.bootstrap``); headline keys are read at τα. Beside the
+Pearson stands the labels' noise ceiling (``_ceiling.py``: split-half reliability of the
+iso-configurational runs, Spearman-Brown), the best Pearson the labels allow.
 """
 
 from interplay.glass.observables._bootstrap import BootstrapSpec
+from interplay.glass.observables._ceiling import spearman_brown, split_half_reliability
 from interplay.glass.observables._fields import (
     chi4,
     g4,
@@ -57,5 +60,7 @@ __all__ = [
     "plot_transfer_matrix",
     "register_observable",
     "registered_observables",
+    "spearman_brown",
+    "split_half_reliability",
     "unregister_observable",
 ]

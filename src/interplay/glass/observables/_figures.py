@@ -33,7 +33,9 @@ def plot_pearson_vs_time(
     tau_column: int | None = None,
 ) -> Path:
     """Pearson (mean over configurations, solid, with its bootstrap band; pooled, dashed) vs
-    timescale (Fig. 2.10); a vertical line at the τα column (the headline) when given."""
+    timescale (Fig. 2.10), beside the labels' noise ceiling (dotted, where ``ceiling_{A,B}``
+    is measured: the best Pearson the labels allow); a vertical line at the τα column (the
+    headline) when given."""
     fig, ax = _figure()
     for name, color in (("A", "C0"), ("B", "C1")):
         if f"pearson_{name}" not in obs:
@@ -47,6 +49,9 @@ def plot_pearson_vs_time(
         ax.plot(
             t, obs[f"pearson_pooled_{name}"], "s--", color=color, alpha=0.6, label=f"{name} pooled"
         )
+        ceiling = np.asarray(obs.get(f"ceiling_{name}", np.nan), dtype=float)
+        if ceiling.shape == y.shape and np.isfinite(ceiling).any():
+            ax.plot(t, ceiling, "^:", color=color, ms=4, label=f"{name} noise ceiling")
     if tau_column is not None and "pearson_A" in obs:
         ax.axvline(t[tau_column], color="grey", lw=0.8, ls=":", label=r"$\tau_\alpha$")
     ax.set_xlabel(label)

@@ -45,7 +45,8 @@ STAGES = ("val", "test")
 class Fields:
     """Per-configuration arrays of one evaluation: predictions and labels ``(N, T)``, particle
     types ``(N,)``; positions ``(N, 3)`` and boxes ``(3,)`` when the data has them; which
-    column is τα (``interplay.glass.data.tau_alpha_column``) and the bootstrap settings."""
+    column is τα (``interplay.glass.data.tau_alpha_column``), the bootstrap settings, and the
+    split-half labels ``(2, N, T)`` when the data has iso-configurational runs."""
 
     preds: Sequence[np.ndarray]
     trues: Sequence[np.ndarray]
@@ -56,6 +57,9 @@ class Fields:
     type_names: Sequence[str] = ("A", "B")
     tau_alpha_column: int = 0  # column of the timescales read as τα (the headline keys)
     bootstrap: BootstrapSpec | None = None  # intervals over configurations (None: none)
+    #: per configuration (2, N, T): the labels of the two halves of the runs (noise ceiling);
+    #: None when the data stores no runs
+    label_halves: Sequence[np.ndarray] | None = None
 
     @property
     def has_geometry(self) -> bool:

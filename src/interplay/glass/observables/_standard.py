@@ -14,6 +14,12 @@
   configurations); figure ``chi4_vs_time.png``. Needs two configurations.
 * ``g4`` -- G4(r, t) of labels and predictions (Fig. 2.13): arrays only, figure
   ``g4_vs_r.png``. Needs positions and boxes.
+* ``ceiling`` -- the labels' noise ceiling ``rho_max = sqrt(2r / (1 + r))`` from their
+  split-half reliability ``r`` (``_ceiling.py``): arrays ``ceiling_{A,B}`` (with ``_lo`` /
+  ``_hi``: ``r``'s bootstrap interval mapped through Spearman-Brown), ``reliability_{A,B}``,
+  ``reliability_per_config_{A,B}``; logs ``test/ceiling_{A,B}`` at τα and
+  ``test/ceiling_{A,B}_t{k}``; drawn in ``pearson_vs_time.png``. NaN, with one log line, when
+  the data stores no runs (only their average: GlassBench ``md_prop``, ka3d).
 
 Registration order is the order of the keys in ``observables.npz`` and in the logs.
 """
@@ -32,6 +38,7 @@ from interplay.glass.observables._bootstrap import (
     pooled_interval,
     resample_indices,
 )
+from interplay.glass.observables._ceiling import spearman_brown, split_half_reliability
 from interplay.glass.observables._fields import chi4, g4, pearson_per_config
 from interplay.glass.observables._figures import plot_chi4, plot_g4, plot_pearson_vs_time
 from interplay.glass.observables._registry import (
@@ -177,6 +184,46 @@ def _g4_figure(obs: dict, out_dir: Path, ctx: FigureContext) -> Path | None:
     return plot_g4(obs, out_dir / "g4_vs_r.png", ctx.time_indices) if "g4_true" in obs else None
 
 
+# ----------------------------------------------------------------------------- noise ceiling
+def _ceiling(f: Fields) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    if f.label_halves is None:
+        log.warning(
+            "noise ceiling: the data stores only the average of its iso-configurational runs, "
+            "not the runs, so the labels' split-half reliability cannot be measured: "
+            "test/ceiling_* are NaN"
+        )
+    idx = None
+    if f.bootstrap is not None and f.label_halves is not None:
+        idx = resample_indices(len(f.preds), f.bootstrap)
+    for k, name in enumerate(f.type_names):
+        if not any((np.asarray(t) == k).sum() > 1 for t in f.types):
+            continue  # as the Pearson: two particles of the type in some configuration
+        if f.label_halves is None:
+            out[f"ceiling_{name}"] = np.full(np.shape(f.trues[0])[-1], np.nan)
+            continue
+        rel = split_half_reliability(f.label_halves, f.types, particle_type=k)
+        out[f"ceiling_{name}"] = spearman_brown(rel["mean"])
+        out[f"reliability_{name}"] = rel["mean"]
+        out[f"reliability_per_config_{name}"] = rel["per_config"]
+        if f.bootstrap is not None:  # Spearman-Brown is increasing: it maps r's interval
+            ci = mean_interval(rel["per_config"], idx, f.bootstrap.level)
+            out[f"ceiling_{name}_lo"] = spearman_brown(ci["lo"])
+            out[f"ceiling_{name}_hi"] = spearman_brown(ci["hi"])
+    return out
+
+
+def _ceiling_metrics(obs: dict, time_indices: Sequence[int], stage: str) -> dict[str, float]:
+    col = int(obs.get("tau_alpha_column", 0))
+    out: dict[str, float] = {}
+    names = [k.removeprefix("ceiling_") for k in obs if k.startswith("ceiling_")]
+    for name in (n for n in names if not n.endswith(("_lo", "_hi"))):
+        _with_interval(out, f"test/ceiling_{name}", obs, f"ceiling_{name}", col)
+        for k, t in enumerate(time_indices):
+            _with_interval(out, f"test/ceiling_{name}_t{t}", obs, f"ceiling_{name}", k)
+    return out
+
+
 register_observable(
     "pearson",
     _pearson,
@@ -187,6 +234,7 @@ register_observable(
 )
 register_observable("chi4", _chi4, _chi4_metrics, _chi4_figure, results=_chi4_results)
 register_observable("g4", _g4, figure=_g4_figure, needs_geometry=True)
+register_observable("ceiling", _ceiling, _ceiling_metrics)  # drawn by the Pearson figure
 
 
 def evaluate_fields(
@@ -199,11 +247,21 @@ def evaluate_fields(
     type_names: Sequence[str] = ("A", "B"),
     tau_alpha_column: int = 0,
     bootstrap: BootstrapSpec | None = DEFAULT_BOOTSTRAP,
+    label_halves: Sequence[np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """All registered test observables of a test set (by default Pearson mean / pooled per
     type and timescale with bootstrap intervals, chi4 of predictions and labels, plain and
-    centred, G4 when positions are given)."""
+    centred, G4 when positions are given, the noise ceiling from ``label_halves``)."""
     fields = Fields(
-        preds, trues, types, positions, boxes, r_edges, type_names, tau_alpha_column, bootstrap
+        preds,
+        trues,
+        types,
+        positions,
+        boxes,
+        r_edges,
+        type_names,
+        tau_alpha_column,
+        bootstrap,
+        label_halves,
     )
     return compute_observables(fields)

@@ -201,7 +201,7 @@ def test_tampered_graph_cache_is_ignored_and_rebuilt_without_running_code(tmp_pa
     path = dm.cache_path()
     assert path.exists()
     blob = torch.load(path, weights_only=True)  # plain tensors and containers only
-    assert blob["version"] == 2 and blob["graphs"]["test"][0]["name"] == dm.graphs["test"][0].name
+    assert blob["version"] == 3 and blob["graphs"]["test"][0]["name"] == dm.graphs["test"][0].name
     marker = tmp_path / "pwned"
     torch.save({"graphs": _Evil(marker), "epot_stats": None}, path)
     again = KA3DDataModule(**kw)

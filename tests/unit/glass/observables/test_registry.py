@@ -47,7 +47,7 @@ def toy_observable():
 
 
 def test_builtin_observables_in_order():
-    assert [o.name for o in registered_observables()] == ["pearson", "chi4", "g4"]
+    assert [o.name for o in registered_observables()] == ["pearson", "chi4", "g4", "ceiling"]
     assert [o.name for o in registered_observables("val")] == ["pearson"]
 
 

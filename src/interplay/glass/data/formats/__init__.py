@@ -9,13 +9,16 @@ the format. Adding a format: subclass :class:`Reader` in a new module, add one
     from interplay.glass.data.formats import Reader, register_reader
 
 The helpers every reader needs (:func:`open_npz`, :func:`require_keys`,
-:func:`propensity_from_runs`, :func:`wrap_into_box`) are re-exported here from
+:func:`propensity_from_runs`, :func:`propensity_and_halves`, :func:`join_halves`,
+:func:`wrap_into_box`) are re-exported here from
 :mod:`interplay.glass.data._configuration`, so that a reader written anywhere needs no private
 name.
 """
 
 from interplay.glass.data._configuration import (
+    join_halves,
     open_npz,
+    propensity_and_halves,
     propensity_from_runs,
     require_keys,
     wrap_into_box,
@@ -50,6 +53,8 @@ __all__ = [
     "get_reader",
     "merge_time_indices",
     "open_npz",
+    "join_halves",
+    "propensity_and_halves",
     "propensity_from_runs",
     "reader_for",
     "readers",

@@ -4,7 +4,8 @@ Each dict holds ``positions``, ``types``, ``box``, ``time``, ``time_indices``,
 ``trajectory_target_positions`` (per time index, the runs' positions), optional ``targets`` and
 ``metadata`` (with the temperature: file names do not state it, so the configurations read are
 filtered by temperature after reading). The propensity (thesis eq. 2.17) is recomputed from the
-runs where they are stored, otherwise taken from ``targets``.
+runs where they are stored, otherwise taken from ``targets``; where runs are stored, the
+propensities of their two halves are kept for the labels' noise ceiling (NaN rows elsewhere).
 
 The pickles are read with :func:`interplay.core.load_array_pickle` (numpy arrays and builtin
 containers only), never with ``pickle.load``: a crafted file cannot run code (docs/ka_data.md).
@@ -20,7 +21,8 @@ import numpy as np
 from interplay.core import DataError, load_array_pickle
 from interplay.glass.data._configuration import (
     Configuration,
-    propensity_from_runs,
+    join_halves,
+    propensity_and_halves,
     require_finite,
     require_keys,
     wrap_into_box,
@@ -80,6 +82,7 @@ class BapstReader(Reader):
         if len(runs) > idx.size:
             raise DataError(f"{path}: {len(runs)} trajectory sets for {idx.size} time indices")
         prop = np.empty((idx.size, n))
+        halves: list[np.ndarray | None] = [None] * idx.size
         for j in range(idx.size):
             if j < len(runs):
                 r = np.asarray(runs[j], dtype=np.float64)
@@ -90,7 +93,8 @@ class BapstReader(Reader):
                     )
                 key = f"trajectory_target_positions[{j}]"
                 r = require_finite(path, key, r, ("run", "particle", "xyz"))
-                prop[j] = propensity_from_runs(r, pos)
+                prop[j], half = propensity_and_halves(r, pos)
+                halves[j] = None if half is None else half[:, None]
             elif targets is not None and len(targets) == idx.size:
                 prop[j] = require_finite(path, f"targets[{j}]", targets[j], minimum=0.0)
             else:
@@ -110,6 +114,7 @@ class BapstReader(Reader):
             times=time[idx],
             time_indices=idx,
             propensity=prop,
+            propensity_halves=join_halves(halves, [1] * idx.size, n),
             name=stem,
             source=self.name,
             files=(str(path),),

@@ -3,7 +3,9 @@
 ``isoconfig_N{N}T{T}_{i}_tc{XX}.npz`` with ``types``, ``initial_positions`` (N, 3) in [0, L) and
 ``positions`` (n_runs, N, 3) unwrapped. The files of one configuration form one unit and are
 merged into one :class:`~interplay.glass.data.Configuration`; the propensity (thesis eq. 2.17)
-is recomputed from the runs. ``tc01..tc10`` are the GlassBench times at T = 0.44 in order.
+is recomputed from the runs, and the propensities of the two halves of the runs are kept for the
+labels' noise ceiling (``Configuration.propensity_halves``). ``tc01..tc10`` are the GlassBench
+times at T = 0.44 in order.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import numpy as np
 from interplay.core import DataError
 from interplay.glass.data._configuration import (
     Configuration,
+    join_halves,
     open_npz,
-    propensity_from_runs,
+    propensity_and_halves,
     require_finite,
     require_keys,
     wrap_into_box,
@@ -111,6 +114,7 @@ class BotanReader(Reader):
         start = data["initial_positions"].astype(np.float64)
         T = float(m["T"])
         tc = np.array([int(m["tc"])])
+        prop, halves = propensity_and_halves(runs, start)
         return Configuration(
             positions=wrapped,
             types=types,
@@ -118,7 +122,8 @@ class BotanReader(Reader):
             temperature=T,
             times=self.grid_times(T, tc),
             time_indices=tc,
-            propensity=propensity_from_runs(runs, start)[None],
+            propensity=prop[None],
+            propensity_halves=None if halves is None else halves[:, None],
             name=f"N{n}T{m['T']}_{m['i']}",
             source=self.name,
             files=(str(path),),
@@ -144,10 +149,15 @@ def merge_time_indices(configs: list[Configuration]) -> Configuration:
     if np.unique(idx).size != idx.size:
         raise DataError(f"{first.name}: duplicated time indices {sorted(idx.tolist())}")
     order = np.argsort(idx)
+    n = first.n_particles
+    halves = join_halves(
+        [c.propensity_halves for c in configs], [c.time_indices.size for c in configs], n
+    )
     return replace(
         first,
         time_indices=idx[order],
         times=np.concatenate([c.times for c in configs])[order],
         propensity=np.concatenate([c.propensity for c in configs])[order],
+        propensity_halves=None if halves is None else halves[:, order],
         files=tuple(f for c in configs for f in c.files),
     ).validate()

@@ -2,8 +2,11 @@
 
 ``N{N}T{T}_{i}.npz`` with ``types``, ``initial_positions``, ``initial_positions_inherent``,
 ``md_prop`` (n_t, N) [+ ``times``, ``time_indices``, ``box``, ``temperature``, ``epot``,
-``epot_inherent`` when written by ``interplay-simulate``]. The fallback reader of ``.npz``:
-any npz file that no other format claims is read as GlassBench.
+``epot_inherent`` when written by ``interplay-simulate``; optional ``md_prop_halves``
+(2, n_t, N): the propensities of the two halves of the iso-configurational runs, for the labels'
+noise ceiling -- GlassBench and the present ka3d files store only the average, so their ceiling
+is NaN]. The fallback reader of ``.npz``: any npz file that no other format claims is read as
+GlassBench.
 """
 
 from __future__ import annotations
@@ -124,6 +127,14 @@ class GlassBenchReader(Reader):
         if inh is not None:
             inh = wrap_into_box(inh, box, path, "initial_positions_inherent")
         epot, epot_inh = data.get("epot"), data.get("epot_inherent")
+        halves = data.get("md_prop_halves")
+        if halves is not None:
+            halves = np.asarray(halves, dtype=np.float64)
+            if halves.shape != (2, *prop.shape):
+                raise DataError(
+                    f"{path}: md_prop_halves has shape {halves.shape}, "
+                    f"expected (2, {prop.shape[0]}, {n})"
+                )
         return Configuration(
             positions=wrap_into_box(data["initial_positions"], box, path, "initial_positions"),
             types=types,
@@ -135,6 +146,7 @@ class GlassBenchReader(Reader):
             inherent_positions=inh,
             epot=None if epot is None else epot.astype(np.float64),
             epot_inherent=None if epot_inh is None else epot_inh.astype(float),
+            propensity_halves=halves,
             name=path.stem,
             source=self.name,
             files=(str(path),),
