@@ -39,6 +39,7 @@ from interplay.glass.data._configuration import Configuration, check_geometry
 from interplay.glass.data._graph import DEFAULT_CUTOFF, build_graph
 from interplay.glass.data._graph_cache import (
     GRAPH_CACHE_VERSION,
+    graph_cache_dir,
     read_graph_cache,
     write_graph_cache,
 )
@@ -288,14 +289,7 @@ class GlassDataModule(pl.LightningDataModule):
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
 
     def cache_path(self) -> Path:
-        from interplay.glass.data._inherent import data_dir_writable, default_cache_root
-
-        if self.cache_dir is not None:
-            base = Path(self.cache_dir)
-        elif data_dir_writable(self.data_dir):
-            base = self.data_dir / ".interplay_cache" / "graphs"
-        else:
-            base = default_cache_root() / "graphs"
+        base = graph_cache_dir(self.cache_dir, self.data_dir)
         return base / f"{self.family}_T{temperature_tag(self.T)}_{self.cache_key()}.pt"
 
     # ------------------------------------------------------------------ building

@@ -23,6 +23,18 @@ GRAPH_CACHE_VERSION = 3
 GRAPH_FIELDS = ("x", "pos", "box", "node_type", "edge_index", "edge_vec", "y", "y_half1", "y_half2")
 
 
+def graph_cache_dir(cache_dir: str | Path | None, data_dir: Path) -> Path:
+    """Where built graphs are cached: ``cache_dir`` if given, else beside the data when that
+    is writable, else the user cache (the cache of inherent structures makes the same choice)."""
+    from interplay.glass.data._inherent import data_dir_writable, default_cache_root
+
+    if cache_dir is not None:
+        return Path(cache_dir)
+    if data_dir_writable(data_dir):
+        return data_dir / ".interplay_cache" / "graphs"
+    return default_cache_root() / "graphs"
+
+
 def write_graph_cache(
     path: Path, graphs: dict[str, list], epot_stats: tuple[float, float] | None
 ) -> None:

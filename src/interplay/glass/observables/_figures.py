@@ -25,6 +25,18 @@ def _time_axis(times: Sequence[float] | None, n: int) -> tuple[np.ndarray, str, 
     return np.arange(n), "time index", False
 
 
+def _save_vs_time(fig, ax, path: str | Path, xlabel: str, log: bool, ylabel: str, title: str):
+    """Axes, legend and file of a quantity drawn against the timescales."""
+    ax.set_xlabel(xlabel)
+    if log:
+        ax.set_xscale("log")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return save_figure(fig, path, dpi=120)
+
+
 def plot_pearson_vs_time(
     obs: dict[str, np.ndarray],
     path: str | Path,
@@ -54,14 +66,7 @@ def plot_pearson_vs_time(
             ax.plot(t, ceiling, "^:", color=color, ms=4, label=f"{name} noise ceiling")
     if tau_column is not None and "pearson_A" in obs:
         ax.axvline(t[tau_column], color="grey", lw=0.8, ls=":", label=r"$\tau_\alpha$")
-    ax.set_xlabel(label)
-    if log:
-        ax.set_xscale("log")
-    ax.set_ylabel("Pearson ρ")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return save_figure(fig, path, dpi=120)
+    return _save_vs_time(fig, ax, path, label, log, "Pearson ρ", title)
 
 
 def plot_chi4(
@@ -90,14 +95,7 @@ def plot_chi4(
             0.02, 0.97, f"only {n} test configurations: chi4 unreliable",
             transform=ax.transAxes, va="top", fontsize=8, color="C3",
         )  # fmt: skip
-    ax.set_xlabel(label)
-    if log:
-        ax.set_xscale("log")
-    ax.set_ylabel(r"$\chi_4^s(t)$")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return save_figure(fig, path, dpi=120)
+    return _save_vs_time(fig, ax, path, label, log, r"$\chi_4^s(t)$", title)
 
 
 def plot_g4(
