@@ -80,7 +80,9 @@ def repair(argv: Sequence[str] | None = None) -> None:
 
 def collect(argv: Sequence[str] | None = None) -> None:
     """``interplay-collect SWEEP_DIR [--x KEY]``: a multirun directory into
-    ``summary/summary.csv`` and one figure per metric (``interplay.runs.collect``)."""
+    ``summary/summary.csv`` and one figure per metric (``interplay.runs.collect``); for
+    propensity runs also Figs. 2.9, 2.10-top, 2.15-2.16 and Table 2.1
+    (``interplay.glass.analysis.sweep_report``)."""
     parser = argparse.ArgumentParser(
         prog="interplay-collect",
         description="Gather a Hydra multirun directory into one table and one figure per metric.",
@@ -90,11 +92,14 @@ def collect(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     import pandas as pd
 
+    from interplay.glass.analysis import sweep_report
     from interplay.runs import collect as collect_runs
 
     table = collect_runs(args.sweep_dir, args.x)
     with pd.option_context("display.width", 160, "display.max_columns", 12):
         print(table)
+    for path in sweep_report(args.sweep_dir, args.x):  # none unless propensity runs
+        print(f"wrote {path}")
     print(f"\nwrote {Path(args.sweep_dir) / 'summary'}")
 
 

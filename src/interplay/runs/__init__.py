@@ -10,10 +10,11 @@
 * :class:`NonFiniteLossGuard` -- the callback every run gets: a NaN / inf training loss stops
   the run with :class:`NonFiniteLossError` (non-zero exit) instead of NaN results.
 * :func:`collect` -- a Hydra multirun directory into one table and one figure per metric
-  (``interplay-collect``).
+  (``interplay-collect``); :func:`load_runs` / :func:`swept_keys` -- its rows and swept
+  overrides, for family-specific reports (e.g. ``interplay.glass.analysis.sweep_report``).
 """
 
-from interplay.runs._collect import collect
+from interplay.runs._collect import RESAMPLING_KEYS, collect, load_runs, swept_keys
 from interplay.runs._guards import NonFiniteLossError, NonFiniteLossGuard
 from interplay.runs._training import RandomStateCheckpoint, check_checkpointable
 from interplay.runs._training import run as train_and_test
@@ -21,8 +22,11 @@ from interplay.runs._training import run as train_and_test
 __all__ = [
     "NonFiniteLossError",
     "NonFiniteLossGuard",
+    "RESAMPLING_KEYS",
     "RandomStateCheckpoint",
     "check_checkpointable",
     "collect",
+    "load_runs",
+    "swept_keys",
     "train_and_test",
 ]

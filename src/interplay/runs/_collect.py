@@ -71,6 +71,7 @@ def load_runs(sweep_dir: str | Path) -> pd.DataFrame:
             rows[key] = _as_number(value)
             override_keys.add(key)
         rows["job"] = job_dir.name
+        rows["job_dir"] = str(job_dir)
         frames.append(rows)
     runs = pd.concat(frames, ignore_index=True)
     runs.attrs["overrides"] = sorted(override_keys)

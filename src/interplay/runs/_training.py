@@ -193,6 +193,7 @@ def run(cfg: DictConfig) -> float | None:
         results = collect_test_metrics(trainer, model)
         results["train_seconds"] = train_seconds
         results["epochs"] = trainer.current_epoch
+        results["optimizer_steps"] = trainer.global_step  # budgets are compared in steps
         if trainer.is_global_zero:
             write_json(output_dir / "results.json", results)
             write_records(output_dir / "records.csv", getattr(model, "records", list)())

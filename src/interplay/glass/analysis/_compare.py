@@ -3,14 +3,17 @@
 ``interplay-compare`` (``conf/compare.yaml``; body :func:`compare_from_config`) trains every
 model through the real ``train.py`` code path (``conf/train.yaml`` composed with overrides,
 then :func:`interplay.runs.train_and_test`, one run directory per model and dataset) and writes
-``comparison.md`` (markdown tables: model, Pearson of A particles per timescale -- mean over
-test configurations --, parameter count, training time, epochs, wall time) and
-``comparison.json`` into the output directory.
+``comparison.md`` (per dataset: ρ_A at τα and its mean over the timescales with bootstrap
+intervals over test configurations, the labels' noise ceiling, parameter count, optimizer
+steps, epochs, training and wall time -- and a warning when the gradient-trained models ran
+different numbers of optimizer steps --, then ρ_A per timescale) and ``comparison.json``
+into the output directory.
 
 Models (``models``): ``se3gnn_small``, ``se3gnn_invariant`` (se3gnn_small with l_max = 0),
-``bapst_gnn``, ``descriptor_ridge``, ``softness_svm``. Datasets (``datasets``): ``ka3d`` (the
-embedded simulated data at the default T of conf/data/ka3d.yaml) and ``botan`` (Shiba et al.
-T = 0.44 sample, ``botan_root``, settings of conf/experiment/shiba_T044.yaml).
+``bapst_gnn``, ``descriptor_ridge``, ``softness_svm``. Datasets (``datasets``): the entries of
+``dataset_settings`` in conf/compare.yaml -- ``ka3d`` (the embedded simulated data at the
+default T of conf/data/ka3d.yaml) and ``botan`` (Shiba et al. T = 0.44 sample,
+``botan_root``), each with its train.py overrides and default budget.
 
 CPU budget knobs: ``epochs`` / ``minutes`` per gradient-trained model and dataset
 (``{ka3d:12,botan:40}`` style or one number for all); the closed-form models always use one
@@ -55,6 +58,8 @@ CLOSED_FORM = {"descriptor_ridge", "softness_svm"}
 
 @dataclass
 class Dataset:
+    """One entry of ``dataset_settings`` in conf/compare.yaml."""
+
     name: str
     overrides: list[str]
     epochs: int
@@ -62,29 +67,18 @@ class Dataset:
     description: str = ""
 
 
-def datasets(botan_root: str) -> dict[str, Dataset]:
-    botan_root = str(Path(botan_root).expanduser().resolve())
+def dataset_table(settings: Mapping[str, Mapping[str, Any]]) -> dict[str, Dataset]:
+    """``dataset_settings`` of conf/compare.yaml (overrides, default budget, description of
+    each dataset) as :class:`Dataset` objects."""
     return {
-        "ka3d": Dataset(
-            "ka3d",
-            ["data=ka3d"],
-            epochs=12,
-            minutes=5.0,
-            description="embedded simulated KA data (data=ka3d, default T), N = 1000",
-        ),
-        "botan": Dataset(
-            "botan",
-            [
-                "data=shiba",
-                f"data.root={botan_root}",
-                "data.T=0.44",
-                "data.n_val=1",
-                "model.g4_r_max=7.0",
-            ],
-            epochs=40,
-            minutes=6.0,
-            description="Shiba et al. (BOTAN) sample, T = 0.44, tc07 ~ tau_alpha, N = 4096",
-        ),
+        name: Dataset(
+            name,
+            [str(o) for o in entry["overrides"]],
+            int(entry["epochs"]),
+            float(entry["minutes"]),
+            str(entry.get("description", "")),
+        )
+        for name, entry in settings.items()
     }
 
 
@@ -180,21 +174,60 @@ def _fmt(value, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
+def _interval(results: dict, key: str) -> str:
+    """``0.433 [0.130, 0.592]``: the value and its bootstrap interval over test configurations."""
+    value = results.get(key)
+    if value is None:
+        return "–"
+    lo, hi = results.get(f"{key}_lo"), results.get(f"{key}_hi")
+    return _fmt(value) + (f" [{_fmt(lo)}, {_fmt(hi)}]" if lo is not None else "")
+
+
+def _steps(row: Row) -> str:
+    if row.model in CLOSED_FORM:
+        return "closed form"
+    steps = row.results.get("optimizer_steps")
+    return "–" if steps is None else f"{int(steps):,}"
+
+
+def budget_warning(rows: list[Row]) -> str | None:
+    """A line naming the models whose optimizer-step budgets differ (closed-form models
+    aside), so that a table never ranks unequal budgets silently."""
+    steps = {
+        r.model: int(r.results["optimizer_steps"])
+        for r in rows
+        if not r.error and r.model not in CLOSED_FORM and "optimizer_steps" in r.results
+    }
+    if len(set(steps.values())) <= 1:
+        return None
+    listed = ", ".join(f"{m} {s:,}" for m, s in steps.items())
+    return (
+        f"**Unequal budgets**: the gradient-trained models ran different numbers of optimizer "
+        f"steps ({listed}; a wall-clock limit stops each at its own step count). Differences "
+        "between them mix model and budget."
+    )
+
+
+def _time_indices(rows: list[Row]) -> list[int]:
+    return sorted(
+        {
+            int(k.rsplit("_t", 1)[1])
+            for r in rows
+            for k in r.results
+            if k.startswith("test/pearson_A_t") and k.rsplit("_t", 1)[1].isdigit()
+        }
+    )
+
+
 def markdown_table(rows: list[Row]) -> str:
-    """One table per dataset: model, rho_A per timescale, mean, parameters, times."""
+    """Per dataset: the headline table (ρ_A at τα and its mean over t with 95 % bootstrap
+    intervals over test configurations, the labels' noise ceiling, parameters, optimizer
+    steps, times), a budget warning where step counts differ, and ρ_A per timescale."""
     parts = []
     for ds in dict.fromkeys(r.dataset for r in rows):
         sub = [r for r in rows if r.dataset == ds]
-        times = sorted(
-            {
-                int(k.rsplit("_t", 1)[1])
-                for r in sub
-                for k in r.results
-                if k.startswith("test/pearson_A_t") and k.rsplit("_t", 1)[1].isdigit()
-            }
-        )
-        head = ["model", *[f"ρ_A t{t}" for t in times], "mean", "parameters", "train [s]",
-                "epochs", "wall [s]"]  # fmt: skip
+        head = ["model", "ρ_A(τα) [95% CI]", "ρ_A mean over t [95% CI]", "ceiling_A(τα)",
+                "parameters", "optimizer steps", "epochs", "train [s]", "wall [s]"]  # fmt: skip
         lines = [f"**{ds}**", "", "| " + " | ".join(head) + " |",
                  "|---|" + "---:|" * (len(head) - 1)]  # fmt: skip
         for r in sub:
@@ -202,20 +235,30 @@ def markdown_table(rows: list[Row]) -> str:
                 msg = " ".join(r.error.split())[:100].replace("|", "/")
                 lines.append(f"| {r.model} | failed: {msg} |")
                 continue
-            rho = [r.results.get(f"test/pearson_A_t{t}") for t in times]
-            finite = [v for v in rho if v is not None and math.isfinite(v)]
+            n_params = r.results.get("n_parameters")
             cells = [
                 r.model,
-                *[_fmt(v) for v in rho],
-                _fmt(sum(finite) / len(finite)) if finite else "–",
-                f"{int(r.results.get('n_parameters', float('nan'))):,}"
-                if "n_parameters" in r.results
-                else "–",
-                _fmt(r.results.get("train_seconds"), 1),
+                _interval(r.results, "test/pearson_A"),
+                _interval(r.results, "test/pearson_A_mean"),
+                _interval(r.results, "test/ceiling_A"),
+                "–" if n_params is None else f"{int(n_params):,}",
+                _steps(r),
                 str(int(r.results.get("epochs", 0))),
+                _fmt(r.results.get("train_seconds"), 1),
                 _fmt(r.wall_seconds, 1),
             ]
             lines.append("| " + " | ".join(cells) + " |")
+        warning = budget_warning(sub)
+        if warning:
+            lines += ["", warning]
+        times = _time_indices(sub)
+        if times:
+            lines += ["", "| model | " + " | ".join(f"ρ_A t{t}" for t in times) + " |",
+                      "|---|" + "---:|" * len(times)]  # fmt: skip
+            for r in sub:
+                if not r.error:
+                    rho = [_fmt(r.results.get(f"test/pearson_A_t{t}")) for t in times]
+                    lines.append(f"| {r.model} | " + " | ".join(rho) + " |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
@@ -224,7 +267,7 @@ def compare(
     models: list[str],
     dataset_names: list[str],
     out: Path,
-    botan_root: str = "../shared/data/botan_T0.44",
+    settings: Mapping[str, Mapping[str, Any]],
     epochs: list[str] | None = None,
     minutes: list[str] | None = None,
     quick: bool = False,
@@ -235,7 +278,7 @@ def compare(
     unknown = [m for m in models if m not in MODELS]
     if unknown:
         raise ConfigError(f"models={unknown}: unknown; choose from {sorted(MODELS)}")
-    table = datasets(botan_root)
+    table = dataset_table(settings)
     unknown = [d for d in dataset_names if d not in table]
     if unknown:
         raise ConfigError(f"datasets={unknown}: unknown; choose from {sorted(table)}")
@@ -262,9 +305,12 @@ def write_outputs(rows: list[Row], out: Path, table: dict[str, Dataset]) -> None
         )
     header += [
         "",
-        "ρ_A: Pearson of A particles per test configuration, averaged over configurations "
-        "(columns: the dataset's own time indices). train [s]: `train_seconds` of results.json "
-        "(fit incl. validation); wall [s]: the whole run (data, fit, test, figures).",
+        "ρ_A: Pearson of A particles per test configuration, averaged over configurations, at "
+        "the dataset's τα (and its mean over the timescales); brackets: 95 % bootstrap "
+        "interval over test configurations. ceiling_A: the best ρ_A the labels' "
+        "iso-configurational noise allows (split-half reliability; – where the data holds no "
+        "runs). optimizer steps: the gradient-trained models' budget. train [s]: "
+        "`train_seconds` of results.json (fit incl. validation); wall [s]: the whole run.",
         "",
         "",
     ]
@@ -295,7 +341,7 @@ def compare_from_config(cfg: Any) -> list[Row]:
         list(cfg.models),
         names,
         out,
-        str(cfg.botan_root),
+        cfg.dataset_settings,
         _budget_spec(cfg.epochs),
         _budget_spec(cfg.minutes),
         bool(cfg.quick),

@@ -284,6 +284,9 @@ class PropensityBase(LightningModule):
         """``n_parameters``, where τα was read (``tau_alpha_info``) and the observables'
         results (``chi4_warning``, ...)."""
         info = {k: v for k, v in self.tau_alpha_info().items() if k != "column"}
+        dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        if dm is not None and hasattr(dm, "split_units"):  # the x of a learning curve
+            info["n_train_configs"] = float(len(dm.split_units()["train"]))
         return {"n_parameters": float(self.n_parameters()), **info} | observable_results(
             self.observables
         )

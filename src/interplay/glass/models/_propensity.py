@@ -111,6 +111,11 @@ class PropensityModule(PropensityBase):
             results.update({f"n_parameters_{k}": float(v) for k, v in counts().items()})
         return results
 
+    def on_train_epoch_start(self) -> None:
+        """Log this epoch's learning rate (``train/lr``): Fig. 2.9 marks where it drops."""
+        lr = self.optimizers().param_groups[0]["lr"]
+        self.log("train/lr", float(lr), on_step=False, on_epoch=True, batch_size=1)
+
     def configure_optimizers(self):
         """The configured optimizer on the trainable parameters; the scheduler, if any, is
         stepped once per epoch (§2.4.3: lr halved at the milestone epochs)."""
