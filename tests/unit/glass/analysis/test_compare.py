@@ -27,8 +27,13 @@ def test_compare_quick_writes_table(tmp_path):
 
 
 def _row(model, steps, rho=0.4):
-    results = {"test/pearson_A": rho, "test/pearson_A_lo": rho - 0.1, "test/pearson_A_hi": rho + 0.1,
-               "optimizer_steps": steps, "n_parameters": 10.0}  # fmt: skip
+    results = {
+        "test/pearson_A": rho,
+        "test/pearson_A_lo": rho - 0.1,
+        "test/pearson_A_hi": rho + 0.1,
+        "optimizer_steps": steps,
+        "n_parameters": 10.0,
+    }
     return Row(model, "ka3d", "run", results)
 
 
