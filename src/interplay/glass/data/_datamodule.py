@@ -53,12 +53,18 @@ from interplay.glass.data._layout import (
 from interplay.glass.data._splits import split_units
 from interplay.glass.data._tau_alpha import TauAlpha
 from interplay.glass.data.formats import get_reader
+from interplay.glass.simulation import halves_path
 
 log = logging.getLogger(__name__)
 
 #: KA number density (thesis §2.4.1) and the closest pair a KA configuration can have (σ_AA).
 KA_DENSITY = 1.2
 KA_MIN_PAIR_DISTANCE = 0.5
+
+
+def _file_stamp(path: Path) -> list:
+    """Name, size and mtime: what the graph cache key knows of an input file."""
+    return [str(path.resolve()), path.stat().st_size, int(path.stat().st_mtime)]
 
 
 class GlassDataModule(pl.LightningDataModule):
@@ -269,8 +275,8 @@ class GlassDataModule(pl.LightningDataModule):
     # ------------------------------------------------------------------ cache
     def cache_key(self) -> str:
         splits = self.split_units()
-        files = {
-            s: [[str(p.resolve()), p.stat().st_size, int(p.stat().st_mtime)] for u in us for p in u]
+        files = {  # with the half-average sidecars: adding them changes the labels' halves
+            s: [_file_stamp(p) for u in us for p in (*u, *map(halves_path, u)) if p.is_file()]
             for s, us in splits.items()
         }
         spec = {

