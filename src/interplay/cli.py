@@ -95,10 +95,11 @@ def collect(argv: Sequence[str] | None = None) -> None:
     from interplay.glass.analysis import sweep_report
     from interplay.runs import collect as collect_runs
 
-    table = collect_runs(args.sweep_dir, args.x)
+    report = sweep_report(args.sweep_dir, args.x)  # none unless propensity runs
+    table = collect_runs(args.sweep_dir, args.x, metric_figures=not report)
     with pd.option_context("display.width", 160, "display.max_columns", 12):
         print(table)
-    for path in sweep_report(args.sweep_dir, args.x):  # none unless propensity runs
+    for path in report:
         print(f"wrote {path}")
     print(f"\nwrote {Path(args.sweep_dir) / 'summary'}")
 

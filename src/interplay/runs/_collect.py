@@ -39,11 +39,14 @@ def _overrides(job_dir: Path) -> dict[str, str]:
     return {key.lstrip("+~"): value for key, value in pairs}
 
 
-def _as_number(value: str) -> float | str:
-    try:
-        return float(value)
-    except ValueError:
-        return value
+def _as_number(value: str) -> int | float | str:
+    """``"3"`` -> 3, ``"0.5"`` -> 0.5; anything else (``null``, ``inherent``) stays a string."""
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
 
 
 def load_runs(sweep_dir: str | Path) -> pd.DataFrame:
@@ -160,8 +163,13 @@ def _log_to_wandb(sweep_dir: Path, figures: list[Path], table: pd.DataFrame) -> 
     run.finish()
 
 
-def collect(sweep_dir: str | Path, x: str | None = None) -> pd.DataFrame:
-    """Write ``summary.csv`` and figures into ``sweep_dir/summary``; return the table."""
+def collect(
+    sweep_dir: str | Path, x: str | None = None, metric_figures: bool = True
+) -> pd.DataFrame:
+    """Write ``summary.csv`` and figures into ``sweep_dir/summary``; return the table.
+
+    ``metric_figures=False`` skips the one-PNG-per-metric figures (a family report that draws
+    its own, e.g. the ~100 per-timescale keys of a propensity run, asks for that)."""
     sweep_dir = Path(sweep_dir)
     runs = load_runs(sweep_dir)
     by = swept_keys(runs)
@@ -173,6 +181,7 @@ def collect(sweep_dir: str | Path, x: str | None = None) -> pd.DataFrame:
     out_dir = sweep_dir / "summary"
     out_dir.mkdir(exist_ok=True)
     write_csv(out_dir / "summary.csv", table)
-    figures = plot_metrics(table, x, out_dir) if x is not None and len(by) <= 1 else []
+    draw = metric_figures and x is not None and len(by) <= 1
+    figures = plot_metrics(table, x, out_dir) if draw else []
     _log_to_wandb(sweep_dir, figures, table)
     return table

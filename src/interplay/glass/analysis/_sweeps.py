@@ -132,21 +132,29 @@ def _npz_arrays(job_dir: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
         return {k: np.asarray(npz[k], dtype=float) for k in keys if k in npz.files}
 
 
-def plot_pearson_vs_time(groups: list[tuple[str, list[Path]]], path: Path) -> Path | None:
-    """Fig. 2.10 (top): ρ_A(t) of every setting (mean over its seeds) overlaid."""
+def plot_pearson_vs_time(
+    groups: list[tuple[str, list[Path]]], path: Path, tau_alpha: float | None = None
+) -> Path | None:
+    """Fig. 2.10 (top): ρ_A(t) of every setting overlaid -- the mean over its seeds (thick),
+    each seed (thin); a single seed gets its bootstrap band over test configurations."""
     fig, ax = new_figure((5.5, 3.8))
     drawn = False
+    keys = ("times", "pearson_A", "pearson_A_lo", "pearson_A_hi", "ceiling_A")
     for i, (label, dirs) in enumerate(groups):
-        arrays = [_npz_arrays(d, ("times", "pearson_A", "pearson_A_lo", "pearson_A_hi",
-                                  "ceiling_A")) for d in dirs]  # fmt: skip
-        arrays = [a for a in arrays if "pearson_A" in a and "times" in a]
+        arrays = [
+            a for a in (_npz_arrays(d, keys) for d in dirs) if {"pearson_A", "times"} <= a.keys()
+        ]
+        t = arrays[0]["times"] if arrays else None
+        arrays = [a for a in arrays if a["times"].shape == t.shape]
         if not arrays:
             continue
-        t = arrays[0]["times"]
-        rho = np.mean([a["pearson_A"] for a in arrays if a["times"].shape == t.shape], axis=0)
         color = f"C{i % 10}"
-        ax.plot(t, rho, "o-", ms=4, color=color, label=f"{label} (n={len(arrays)})")
-        if "pearson_A_lo" in arrays[0]:
+        curves = np.array([a["pearson_A"] for a in arrays])
+        ax.plot(t, curves.mean(axis=0), "o-", ms=4, lw=2, color=color,
+                label=f"{label} (seeds: {len(arrays)})")  # fmt: skip
+        if len(arrays) > 1:
+            ax.plot(t, curves.T, "-", lw=0.6, alpha=0.5, color=color)
+        elif "pearson_A_lo" in arrays[0]:
             ax.fill_between(t, arrays[0]["pearson_A_lo"], arrays[0]["pearson_A_hi"],
                             color=color, alpha=0.15, lw=0)  # fmt: skip
         ceiling = arrays[0].get("ceiling_A")
@@ -155,8 +163,11 @@ def plot_pearson_vs_time(groups: list[tuple[str, list[Path]]], path: Path) -> Pa
         drawn = True
     if not drawn:
         return None
-    ax.set(xlabel="t (LJ units)", ylabel=r"$\rho_A$", xscale="log")
-    ax.set_title("band: 95% bootstrap over test configs; dotted: noise ceiling", fontsize=8)
+    if tau_alpha is not None and math.isfinite(tau_alpha):
+        ax.axvline(tau_alpha, color="grey", lw=0.8, ls="--", label=r"$\tau_\alpha$")
+    ax.set(xlabel="t (LJ units)", ylabel=r"$\rho_A$ (mean over test configurations)", xscale="log")
+    ax.set_title("thick: mean over seeds, thin: seeds (one seed: 95% bootstrap band); "
+                 "dotted: noise ceiling", fontsize=7)  # fmt: skip
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -187,6 +198,8 @@ def plot_pearson_vs_parameter(runs: pd.DataFrame, x: str, panels: list[str], pat
             ax.set_title(", ".join(f"{k}={v}" for k, v in zip(panels, values)), fontsize=8)
         if x in ACTUAL_VALUES.values():
             ax.set_xscale("log", base=2)
+        if pd.api.types.is_integer_dtype(subset[x]):
+            ax.set_xticks(sorted(subset[x].unique()))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6, ncol=2)
     fig.tight_layout()
@@ -236,7 +249,7 @@ def markdown_seed_table(table: pd.DataFrame, by: list[str]) -> str:
     head = [*by, "ρ_A(τα) median [worst, best]", "mean ± s.e.", "ρ_A mean over t median",
             "ceiling_A(τα)", "seeds", "optimizer steps"]  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for _, r in table.iterrows():
+    for r in table.to_dict("records"):  # (iterrows would turn integer keys into floats)
         h = "pearson_A"
         cells = [
             *(str(r[k]) for k in by),
@@ -290,7 +303,8 @@ def sweep_report(sweep_dir: str | Path, x: str | None = None) -> list[Path]:
     ]
     written.append(plot_training_curves(jobs, out / "training_curves.png"))
     groups = [(s, [Path(d) for d in g["job_dir"]]) for s, g in runs.groupby("setting", sort=False)]
-    written.append(plot_pearson_vs_time(groups, out / "pearson_vs_time.png"))
+    tau = float(runs["tau_alpha"].iloc[0]) if "tau_alpha" in runs else None
+    written.append(plot_pearson_vs_time(groups, out / "pearson_vs_time.png", tau))
     axis = _resolve_x(runs, by, x)
     if axis is not None and axis in runs and runs[axis].nunique() > 1:
         panels = [k for k in by if k != axis and ACTUAL_VALUES.get(k) != axis]
