@@ -15,7 +15,7 @@ import interplay.cli as cli
 SCRIPTS = ["collect", "compare", "repair", "simulate", "transfer"]
 
 
-def _cli(*args: str, cwd=ROOT, timeout: int = 120):
+def _cli(*args: str, cwd=ROOT, timeout: int = 300):
     return run_script(["-m", "interplay.cli", *args], cwd=cwd, timeout=timeout)
 
 
