@@ -157,7 +157,7 @@ class LoopbackServer:
     Point the registry at it with ``INTERPLAY_DATA_MIRROR=server.url``; no test contacts any
     other host. Use as a context manager (started and stopped by the test)."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -195,7 +195,7 @@ class LoopbackServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

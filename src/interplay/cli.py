@@ -8,16 +8,17 @@ interplay-transfer ``conf/transfer.yaml``  :func:`interplay.glass.analysis.trans
 interplay-compare  ``conf/compare.yaml``   :func:`interplay.glass.analysis.compare_from_config`
 interplay-repair   (directories)           :func:`interplay.glass.simulation.repair_dirs`
 interplay-collect  (a multirun directory)  :func:`interplay.runs.collect`
-interplay-data     (list|fetch|verify|path) :func:`interplay.glass.data.fetch_dataset` & co.
+interplay-data     (list|fetch|verify|...) :func:`interplay.glass.data.fetch_dataset` & co.
 ================== ======================= ===================================================
 
 The configured ones are Hydra mains composed from the one ``conf/`` that
 :func:`interplay.core.config.conf_dir` finds (``$INTERPLAY_ROOT``, the current directory, or
 the editable checkout), so they take Hydra's overrides, ``-m``, ``--help`` and ``--cfg job``.
-The two that take directories keep argparse. Bodies are imported only when a job runs, so
-``--help`` and ``--cfg job`` answer without loading torch. Why a module of its own: it is the
-top layer (import-linter), the only place where the families meet the command line; the root
-scripts ``train.py``, ``solve.py`` and ``softness.py`` stay the thin design-card entry points.
+The three that take directories or subcommands keep argparse. Bodies are imported only when a
+job runs, so ``--help`` and ``--cfg job`` answer without loading torch. Why a module of its
+own: it is the top layer (import-linter), the only place where the families meet the command
+line; the root scripts ``train.py``, ``solve.py`` and ``softness.py`` stay the thin
+design-card entry points.
 
 Without installed scripts (a fresh worktree), the same commands run as
 ``python -m interplay.cli <script> [args...]`` with ``<script>`` = ``simulate``,
@@ -153,8 +154,8 @@ def data(argv: Sequence[str] | None = None) -> None:
 
 COMMANDS: dict[str, Callable[[], None]] = {
     "collect": collect,
-    "data": data,
     "compare": compare,
+    "data": data,
     "repair": repair,
     "simulate": simulate,
     "transfer": transfer,
