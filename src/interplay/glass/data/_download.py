@@ -253,7 +253,7 @@ def ensure_dataset(
     if temperature_dir(root, T) is None:
         if not download:
             raise DataError(missing_message(name, T, data_dir))
-        fetch_dataset(name, T, data_dir, progressbar=False)
+        fetch_dataset(name, T, data_dir)
     return root
 
 
