@@ -146,3 +146,97 @@ def assert_se3_equivariant(
         do_parity=False,
         do_translation=False,
     )
+
+
+# ------------------------------------------------------------------ data providers on loopback
+class LoopbackServer:
+    """An HTTP server on 127.0.0.1 (a free port) standing in for the data providers: it serves
+    ``routes`` (URL path, optionally with its query -> bytes; dicts / lists as JSON), honours
+    ``Range: bytes=N-`` (206), and cuts each path of ``cut_once`` half-way through its body the
+    first time it is asked for (an interrupted download). ``requests`` logs ``(path, range)``.
+    Point the registry at it with ``INTERPLAY_DATA_MIRROR=server.url``; no test contacts any
+    other host. Use as a context manager (started and stopped by the test)."""
+
+    def __init__(self, port: int = 0) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.routes: dict[str, Any] = {}
+        self.cut_once: set[str] = set()
+        self.requests: list[tuple[str, str | None]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                import json
+
+                rng = self.headers.get("Range")
+                server.requests.append((self.path, rng))
+                body = server.routes.get(self.path, server.routes.get(self.path.split("?")[0]))
+                if body is None:
+                    self.send_error(404)
+                    return
+                if not isinstance(body, bytes):
+                    body = json.dumps(body).encode()
+                start = int(rng.split("=")[1].split("-")[0]) if rng else 0
+                self.send_response(206 if rng else 200)
+                self.send_header("Content-Length", str(len(body) - start))
+                if rng:
+                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                self.end_headers()
+                if self.path in server.cut_once:  # half the body, then hang up
+                    server.cut_once.discard(self.path)
+                    self.wfile.write(body[start : start + (len(body) - start) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(body[start:])
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def glassbench_archive(
+    T: float = 0.44, n_train: int = 4, n_test: int = 2, n: int = 200, top: str = "KA3D"
+) -> bytes:
+    """A synthetic GlassBench archive (tar.gz) in the provider's layout
+    ``<top>/T{T}/{train,test}/N{n}T{T}_{i}.npz``: non-overlapping positions at density 1.2,
+    80:20 types, propensities (10, n) growing with the time index; test files numbered after
+    the training ones, as GlassBench does."""
+    import io
+    import tarfile
+
+    rng = np.random.default_rng(0)
+    box = (n / KA_DENSITY) ** (1 / 3)
+    m = int(np.ceil(n ** (1 / 3)))
+    sites = np.stack(np.meshgrid(*[np.arange(m)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for i in range(1, n_train + n_test + 1):
+            pos = sites[rng.permutation(len(sites))[:n]] + 0.5 + rng.uniform(-0.2, 0.2, (n, 3))
+            pos *= box / m
+            types = np.zeros(n, np.int64)
+            types[rng.permutation(n)[: round(KA_FRACTION_B * n)]] = 1
+            prop = np.sort(rng.uniform(0.05, 3.0, (10, n)), axis=0)
+            npz = io.BytesIO()
+            np.savez(npz, types=types, initial_positions=pos, initial_positions_inherent=pos,
+                     md_prop=prop)  # fmt: skip
+            split = "train" if i <= n_train else "test"
+            info = tarfile.TarInfo(f"{top}/T{T}/{split}/N{n}T{T}_{i}.npz")
+            info.size = len(npz.getvalue())
+            tar.addfile(info, io.BytesIO(npz.getvalue()))
+    return buffer.getvalue()

@@ -8,15 +8,17 @@ interplay-transfer ``conf/transfer.yaml``  :func:`interplay.glass.analysis.trans
 interplay-compare  ``conf/compare.yaml``   :func:`interplay.glass.analysis.compare_from_config`
 interplay-repair   (directories)           :func:`interplay.glass.simulation.repair_dirs`
 interplay-collect  (a multirun directory)  :func:`interplay.runs.collect`
+interplay-data     (list|fetch|verify|...) :func:`interplay.glass.data.fetch_dataset` & co.
 ================== ======================= ===================================================
 
 The configured ones are Hydra mains composed from the one ``conf/`` that
 :func:`interplay.core.config.conf_dir` finds (``$INTERPLAY_ROOT``, the current directory, or
 the editable checkout), so they take Hydra's overrides, ``-m``, ``--help`` and ``--cfg job``.
-The two that take directories keep argparse. Bodies are imported only when a job runs, so
-``--help`` and ``--cfg job`` answer without loading torch. Why a module of its own: it is the
-top layer (import-linter), the only place where the families meet the command line; the root
-scripts ``train.py``, ``solve.py`` and ``softness.py`` stay the thin design-card entry points.
+The three that take directories or subcommands keep argparse. Bodies are imported only when a
+job runs, so ``--help`` and ``--cfg job`` answer without loading torch. Why a module of its
+own: it is the top layer (import-linter), the only place where the families meet the command
+line; the root scripts ``train.py``, ``solve.py`` and ``softness.py`` stay the thin
+design-card entry points.
 
 Without installed scripts (a fresh worktree), the same commands run as
 ``python -m interplay.cli <script> [args...]`` with ``<script>`` = ``simulate``,
@@ -104,9 +106,62 @@ def collect(argv: Sequence[str] | None = None) -> None:
     print(f"\nwrote {Path(args.sweep_dir) / 'summary'}")
 
 
+def data(argv: Sequence[str] | None = None) -> None:
+    """``interplay-data list | fetch NAME [T] | verify | path [NAME [T]]``: the registry of the
+    real datasets and their cache (``interplay.glass.data``; docs/ka_data.md, section Data)."""
+    parser = argparse.ArgumentParser(
+        prog="interplay-data",
+        description="Real glass datasets (GlassBench, Shiba/BOTAN, Bapst): list, fetch into the "
+        "cache with checksums and resumable downloads, verify, print the cache path.",
+    )
+    parser.add_argument("--data-dir", help="the cache (default: $INTERPLAY_DATA or user cache)")
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("list", help="every dataset: temperatures (* = cached), size, licence")
+    fetch = sub.add_parser("fetch", help="download, check and unpack one dataset")
+    fetch.add_argument("name", help="glassbench | shiba | bapst")
+    fetch.add_argument("T", nargs="?", type=float, default=0.44, help="temperature (0.44)")
+    fetch.add_argument("--file", help="the record's archive to use (when the name is ambiguous)")
+    fetch.add_argument("--keep-archive", action="store_true", help="keep the downloaded archive")
+    fetch.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sub.add_parser("verify", help="recheck every fetched file's sha256")
+    path = sub.add_parser("path", help="the cache, or a dataset's directory (its data.root)")
+    path.add_argument("name", nargs="?")
+    path.add_argument("T", nargs="?", type=float)
+    args = parser.parse_args(argv)
+
+    from interplay.core import DataError
+    from interplay.glass import data as registry
+
+    try:
+        if args.action == "list":
+            print(registry.dataset_table(args.data_dir))
+        elif args.action == "fetch":
+            registry.fetch_dataset(
+                args.name, args.T, args.data_dir, file=args.file,
+                progressbar=not args.no_progress, keep_archive=args.keep_archive,
+            )  # fmt: skip
+        elif args.action == "verify":
+            results = registry.verify_dataset(args.data_dir)
+            for what, ok, detail in results:
+                print(f"{'ok    ' if ok else 'FAILED'} {what}: {detail}")
+            if not results:
+                print(f"nothing fetched in {registry.data_home(args.data_dir)}")
+            if not all(ok for _, ok, _ in results):
+                sys.exit(1)
+        elif args.name is None:
+            print(registry.data_home(args.data_dir))
+        elif args.T is None:
+            print(registry.dataset_root(args.name, args.data_dir))
+        else:
+            print(registry.dataset_dir(args.name, args.T, args.data_dir))
+    except DataError as exc:
+        sys.exit(f"interplay-data: {exc}")
+
+
 COMMANDS: dict[str, Callable[[], None]] = {
     "collect": collect,
     "compare": compare,
+    "data": data,
     "repair": repair,
     "simulate": simulate,
     "transfer": transfer,

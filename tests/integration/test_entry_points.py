@@ -12,7 +12,7 @@ from helpers import ROOT, run_script
 
 import interplay.cli as cli
 
-SCRIPTS = ["collect", "compare", "repair", "simulate", "transfer"]
+SCRIPTS = ["collect", "compare", "data", "repair", "simulate", "transfer"]
 
 
 def _cli(*args: str, cwd=ROOT, timeout: int = 300):
@@ -29,7 +29,8 @@ def test_pyproject_scripts_are_the_cli_functions():
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_help(name):
     proc = _cli(f"interplay-{name}", "--help")
-    expected = f"usage: interplay-{name}" if name in ("collect", "repair") else "powered by Hydra"
+    argparse = ("collect", "data", "repair")
+    expected = f"usage: interplay-{name}" if name in argparse else "powered by Hydra"
     assert expected in proc.stdout
 
 
@@ -80,5 +81,5 @@ def test_repair_on_a_directory_without_damaged_files(tmp_path):
 
 
 def test_unknown_script_names_the_choices():
-    with pytest.raises(SystemExit, match="collect,compare,repair,simulate,transfer"):
+    with pytest.raises(SystemExit, match="collect,compare,data,repair,simulate,transfer"):
         cli.main(["bogus"])

@@ -36,6 +36,7 @@ import torch
 
 from interplay.core import ConfigError, DataError, check_choice, check_int_at_least, check_positive
 from interplay.glass.data._configuration import Configuration, check_geometry
+from interplay.glass.data._download import resolve_root
 from interplay.glass.data._graph import DEFAULT_CUTOFF, build_graph
 from interplay.glass.data._graph_cache import (
     GRAPH_CACHE_VERSION,
@@ -76,10 +77,11 @@ class GlassDataModule(pl.LightningDataModule):
 
     family: str | None = None
     file_format = "glassbench"
+    dataset: str | None = None  # registry name (interplay-data): root=None reads its cache
 
     def __init__(
         self,
-        root: str,
+        root: str | None,
         T: float,
         time_indices: str | int | list[int] = "all",
         positions: str = "thermal",
@@ -98,15 +100,21 @@ class GlassDataModule(pl.LightningDataModule):
         cache_dir: str | None = None,
         quench_cache_dir: str | None = None,
         file_format: str | None = None,
+        download: bool = False,
+        data_dir: str | None = None,
+        fallback: str | None = None,
     ) -> None:
         super().__init__()
         if file_format is not None:
             self.file_format = file_format
         self.reader = get_reader(self.file_format)
         self.family = self.family or self.file_format
-        self.root = Path(str(root)).expanduser()
         self.T = float(T)
         check_positive("data.T", self.T)
+        # no root: the registry's cache (interplay-data); ka3d falls back to GlassBench
+        self.root, self.family = resolve_root(
+            root, self.T, self.dataset, self.family, bool(download), data_dir, fallback
+        )
         check_choice("data.positions", positions, ("thermal", "inherent"))
         if epot in ("none", "None", "null", False):
             epot = None
@@ -402,15 +410,18 @@ class ShibaDataModule(GlassDataModule):
     """Shiba et al. 2023 (BOTAN) iso-configurational data."""
 
     file_format = "botan"
+    dataset = "shiba"
 
 
 class BapstDataModule(GlassDataModule):
     """Bapst et al. 2020 (DeepMind glassy_dynamics) pickles."""
 
     file_format = "bapst"
+    dataset = "bapst"
 
 
 class GlassBenchDataModule(GlassDataModule):
     """GlassBench (Jung et al. roadmap) npz files."""
 
     file_format = "glassbench"
+    dataset = "glassbench"
