@@ -8,6 +8,7 @@ from interplay.softness_toy._model import (
     SoftnessModel,
     arrhenius_fit,
     balanced_sample,
+    bayes_prediction,
     draw_sample,
     fit_rearrangement_given_softness,
     fit_svm,
@@ -23,6 +24,7 @@ from interplay.softness_toy._model import (
 __all__ = [
     "arrhenius_fit",
     "balanced_sample",
+    "bayes_prediction",
     "fit_rearrangement_given_softness",
     "linear_fit",
     "log_probability",
