@@ -37,8 +37,8 @@ from interplay.core import (
     write_json,
 )
 from interplay.core.config import plain_value, resolve_output_dir
+from interplay.softness_toy._arrhenius import LOG_PROB_MODES
 from interplay.softness_toy._model import (
-    LOG_PROB_MODES,
     FeatureSpec,
     Inference,
     Sample,
