@@ -48,7 +48,7 @@ def test_bayes_rule_is_E_below_zero_and_matches_quadrature(e0):
 
 
 def test_positive_barriers_run_svm_never_beats_bayes(tmp_path):
-    tiny = ["softness.n_train=1000", "softness.n_eval=4000", "softness.n_test=4000",
+    tiny = ["softness.n_train=1000", "softness.n_eval=2000", "softness.n_test=2000",
             "softness.figure.dpi=40"]  # fmt: skip
     cfg = compose_config(["experiment=softness_toy_positive_barriers", *tiny], "softness")
     results = run(cfg, tmp_path)
