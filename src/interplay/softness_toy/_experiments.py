@@ -5,6 +5,8 @@ run directory: ``results.json`` (always ``inferred_energy_slope`` and ``test_acc
 adds ``rfe_best_n_features``), a CSV of the sweep where there is one, and PNG figures.
 
 * ``large_data`` (Fig. 1): one SVM on a large balanced training set.
+* ``positive_barriers`` (Fig. 7, Appendix A): as Fig. 1 with E0 > 0 (nearly all barriers
+  positive), training set balanced, test set at the natural (small) rearranging fraction.
 * ``data_size`` (Figs. 2-3): grid of training-set sizes x SVM C, ``n_repeats`` each.
 * ``redundant`` (Figs. 4-5): relevant + redundant features; slope vs n_train, with and
   without the redundant columns.
@@ -22,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from interplay.core import (
     ConfigError,
@@ -34,8 +37,8 @@ from interplay.core import (
     write_json,
 )
 from interplay.core.config import plain_value, resolve_output_dir
+from interplay.softness_toy._arrhenius import LOG_PROB_MODES
 from interplay.softness_toy._model import (
-    LOG_PROB_MODES,
     FeatureSpec,
     Inference,
     Sample,
@@ -48,7 +51,7 @@ from interplay.softness_toy._model import (
 )
 
 log = logging.getLogger(__name__)
-KINDS = ("large_data", "data_size", "redundant", "rfe")
+KINDS = ("large_data", "positive_barriers", "data_size", "redundant", "rfe")
 
 
 # -- configuration ----------------------------------------------------------------------------
@@ -140,9 +143,16 @@ def settings_from_cfg(cfg: Any) -> Settings:
             f"softness.rfe.min_features={rfe['min_features']} must be <= the number of "
             f"features {spec.n_features}."
         )
+    kind = str(check_choice("softness.kind", s.kind, KINDS))
+    if kind == "positive_barriers" and not spec.barrier_offset > 0:
+        raise ConfigError(
+            f"softness.features.barrier_offset={spec.barrier_offset} must be > 0 for "
+            "softness.kind=positive_barriers (Appendix A: positive barriers); use "
+            "experiment=softness_toy_positive_barriers or kind=large_data for centred barriers."
+        )
     inf, fig = s.inference, s.figure
     return Settings(
-        kind=str(check_choice("softness.kind", s.kind, KINDS)),
+        kind=kind,
         seed=check_int_at_least("softness.seed", s.seed, 0),
         spec=spec,
         T_train=check_positive("softness.T_train", s.T_train),
@@ -197,7 +207,6 @@ def fit_and_infer(
         probes.evals,
         st.temperatures,
         probes.test,
-        barrier_offset=st.spec.barrier_offset,
         mode=st.mode,
         n_grid=st.n_grid,
         quantiles=st.quantiles,
@@ -223,14 +232,27 @@ def run_large_data(st: Settings, out: Path) -> dict:
     return _single_fit(st, out / "fig1_large_data.png", "Fig. 1")
 
 
+def run_positive_barriers(st: Settings, out: Path) -> dict:
+    """Fig. 7 (Appendix A): Fig. 1 with E = E0 + sum a_k x_k, E0 > 0 (positive barriers)."""
+    results = _single_fit(st, out / "fig7_positive_barriers.png", "Fig. 7 (App. A)")
+    sigma_e = st.spec.coupling * np.sqrt(st.spec.n_relevant)
+    return {
+        **results,
+        "positive_barrier_fraction": float(norm.cdf(st.spec.barrier_offset / sigma_e)),
+    }
+
+
 def _single_fit(st: Settings, png: Path, figure_name: str) -> dict:
     """One balanced training set of ``st.n_train`` on all features, its figure and summary."""
     rng = np.random.default_rng(st.seed)
     train = balanced_sample(rng, st.n_train, st.spec, st.T_train)
-    inf, model = fit_and_infer(st, train, draw_probes(rng, st, st.spec), st.C)
-    _figure(st, inf, png, f"{figure_name}: n_train={st.n_train}, C={st.C:g}")
+    probes = draw_probes(rng, st, st.spec)
+    inf, model = fit_and_infer(st, train, probes, st.C)
+    e0 = f", E0={st.spec.barrier_offset:g}" if st.spec.barrier_offset else ""
+    _figure(st, inf, png, f"{figure_name}: n_train={st.n_train}, C={st.C:g}{e0}")
     return {
         **inf.summary(),
+        "test_rearranging_fraction": float(np.mean(probes.test.y)),
         "n_train": st.n_train,
         "C": st.C,
         "svm_weights": _weights(model, st.spec),
@@ -352,6 +374,7 @@ def run_rfe(st: Settings, out: Path) -> dict:
 
 RUNNERS = {
     "large_data": run_large_data,
+    "positive_barriers": run_positive_barriers,
     "data_size": run_data_size,
     "redundant": run_redundant,
     "rfe": run_rfe,

@@ -9,14 +9,22 @@ import numpy as np
 import pandas as pd
 
 from interplay.core import pyplot, save_figure
+from interplay.softness_toy._arrhenius import ArrheniusFit
 from interplay.softness_toy._model import Inference
 
 
 def plot_inference(
-    inf: Inference, path: Path, title: str, mode: str, dpi: int = 120, n_points: int = 2000
+    inf: Inference | ArrheniusFit,
+    path: Path,
+    title: str,
+    mode: str,
+    dpi: int = 120,
+    n_points: int = 2000,
+    inferred: np.ndarray | None = None,
 ) -> None:
     """Four panels as Fig. 1 (also Figs. 2, 4): (a) log P vs S per T, (b) log P vs 1/T per S,
-    (c) inferred barrier vs S, (d) inferred vs true barrier with the regression line."""
+    (c) inferred barrier vs S, (d) inferred vs true barrier with the regression line; on real
+    data (an :class:`ArrheniusFit`, no true barrier) (d) is the histogram of ``inferred``."""
     label = "log P/(1-P)" if mode == "logit" else "log P"
     plt = pyplot()
     fig, ax = plt.subplots(1, 4, figsize=(17, 4), layout="constrained")
@@ -39,6 +47,13 @@ def plot_inference(
         ylabel="inferred barrier",
         title=f"(c) dE = {fit['intercept']:.2f} {fit['slope']:+.2f} S",
     )
+    if not isinstance(inf, Inference):
+        ax[3].hist(inferred, bins=50, color="C0")
+        ax[3].set(xlabel="inferred barrier", ylabel="particles",
+                  title=f"(d) Var inferred barrier = {np.var(inferred):.3g}")  # fmt: skip
+        fig.suptitle(title)
+        save_figure(fig, path, dpi, bbox_inches="tight")
+        return
     n = min(n_points, len(inf.test_energy))
     ax[3].plot(inf.test_energy[:n], inf.inferred_energy[:n], ".", ms=2, alpha=0.4)
     e = np.linspace(inf.test_energy.min(), inf.test_energy.max(), 2)
@@ -72,18 +87,35 @@ def plot_sweep(
     save_figure(fig, path, dpi, bbox_inches="tight")
 
 
-def plot_rfe(frame: pd.DataFrame, best: int, n_relevant: int, path: Path, dpi: int = 120) -> None:
-    """Fig. 6: (a) variance of the inferred barrier, (b) accuracy, (c) true slope vs n kept."""
+TOY_RFE_PANELS = (
+    ("inferred_energy_variance", "(a) Var inferred barrier"),
+    ("test_accuracy", "(b) test accuracy"),
+    ("inferred_energy_slope", "(c) slope inferred vs true (needs true E)"),
+)
+
+
+def plot_rfe(
+    frame: pd.DataFrame,
+    best: int,
+    n_relevant: int | None,
+    path: Path,
+    dpi: int = 120,
+    keys: tuple[tuple[str, str], ...] = TOY_RFE_PANELS,
+    title: str | None = None,
+    logx: bool = False,
+) -> None:
+    """Fig. 6: one panel per (column, title) of ``keys`` vs the number of features kept
+    (mean and std over repeats); toy: Var inferred barrier, accuracy, true slope."""
     stats = frame.groupby("n_features").agg(["mean", "std"]).reset_index()
-    keys = [("inferred_energy_variance", "(a) Var inferred barrier"),
-            ("test_accuracy", "(b) test accuracy"),
-            ("inferred_energy_slope", "(c) slope inferred vs true (needs true E)")]  # fmt: skip
-    fig, ax = pyplot().subplots(1, 3, figsize=(15, 4), layout="constrained")
-    for a, (key, title) in zip(ax, keys):
+    fig, ax = pyplot().subplots(1, len(keys), figsize=(5 * len(keys), 4), layout="constrained")
+    for a, (key, panel) in zip(ax, keys):
         a.errorbar(stats["n_features"], stats[key]["mean"], yerr=stats[key]["std"], marker="o",
                    ms=3, capsize=2)  # fmt: skip
         a.axvline(best, color="r", lw=0.8, label=f"argmax Var = {best}")
-        a.axvline(n_relevant, color="k", lw=0.8, ls="--", label=f"relevant = {n_relevant}")
-        a.set(xlabel="features kept by RFE", title=title)
+        if n_relevant is not None:
+            a.axvline(n_relevant, color="k", lw=0.8, ls="--", label=f"relevant = {n_relevant}")
+        a.set(xlabel="features kept by RFE", title=panel, xscale="log" if logx else "linear")
     ax[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
     save_figure(fig, path, dpi, bbox_inches="tight")

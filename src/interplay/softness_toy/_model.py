@@ -19,15 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, log_expit
-from scipy.stats import linregress
+from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
-LOG_PROB_MODES = ("logit", "log")
-
+from interplay.softness_toy._arrhenius import linear_fit, softness_arrhenius
 
 # -- the model: features, barrier, rearrangements (Sec. II) -------------------------------------
 
@@ -82,6 +79,16 @@ def rearrangement_probability(energy: np.ndarray, T: float) -> np.ndarray:
     ~ exp(-E/T) (Arrhenius, eq. 1) when E >> T, and -> 1/2 < 1 when T -> infinity.
     """
     return expit(-np.asarray(energy, dtype=float) / T)
+
+
+def bayes_prediction(energy: np.ndarray) -> np.ndarray:
+    """The Bayes-optimal label of eq. 4: R = 1 iff P(R=1 | E, T) > 1/2, i.e. iff E < 0.
+
+    The threshold is E = 0 at every T and for every offset E0: E0 shifts the barriers, not the
+    rule (the rule "E < E0" used before is not Bayes-optimal once E0 != 0 and scored below the
+    SVM).
+    """
+    return (np.asarray(energy, dtype=float) < 0.0).astype(np.int8)
 
 
 def sample_rearrangements(rng: np.random.Generator, energy: np.ndarray, T: float) -> np.ndarray:
@@ -185,46 +192,7 @@ def fit_svm(
     return SoftnessModel(scaler, svm, cols)
 
 
-# -- inference: P(R|S,T), barrier from the T dependence (Figs. 1a-c) ----------------------------
-
-
-def fit_rearrangement_given_softness(softness: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Unregularized logistic regression logit P(R|S) = alpha + beta S (Sec. II)."""
-    model = LogisticRegression(C=np.inf, max_iter=1000).fit(softness[:, None], y)
-    return float(model.intercept_[0]), float(model.coef_[0, 0])
-
-
-def log_probability(
-    alpha: np.ndarray, beta: np.ndarray, s: np.ndarray, mode: str = "logit"
-) -> np.ndarray:
-    """(n_T, n_S) table of log P(R|S,T) (``log``) or log P/(1-P) (``logit``).
-
-    The two agree where P << 1 (the Arrhenius regime of eq. 1); ``logit`` removes the
-    saturation at P -> 1 of the negative barriers that centring (Sec. II) creates.
-    """
-    z = np.asarray(alpha)[:, None] + np.asarray(beta)[:, None] * np.asarray(s)[None, :]
-    if mode == "logit":
-        return z
-    if mode == "log":
-        return log_expit(z)
-    raise ValueError(f"mode={mode!r} must be one of {LOG_PROB_MODES}")
-
-
-def arrhenius_fit(temperatures: Sequence[float], log_p: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Least squares log P(S, T) = Sigma(S) - dE(S) / T at every S (Fig. 1b); -> (dE, Sigma)."""
-    inv_t = 1.0 / np.asarray(temperatures, dtype=float)
-    slope, intercept = np.polyfit(inv_t, log_p, deg=1)
-    return -slope, intercept
-
-
-def linear_fit(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """Ordinary least squares y = intercept + slope x with r^2."""
-    fit = linregress(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-    return {
-        "slope": float(fit.slope),
-        "intercept": float(fit.intercept),
-        "r2": float(fit.rvalue**2),
-    }
+# -- inference on the toy model: Figs. 1a-d ---------------------------------------------------
 
 
 @dataclass
@@ -244,7 +212,7 @@ class Inference:
     inferred_energy: np.ndarray  # e0 + e1 S of the test particles (Fig. 1d)
     energy_fit: dict[str, float]  # inferred vs true (Fig. 1d)
     test_accuracy: float
-    bayes_accuracy: float  # accuracy of the true rule "rearranges iff E < E0"
+    bayes_accuracy: float  # accuracy of the Bayes rule "rearranges iff E < 0" (eq. 4)
 
     def summary(self) -> dict[str, float]:
         return {
@@ -265,7 +233,6 @@ def infer_energy(
     evals: Sequence[Sample],
     temperatures: Sequence[float],
     test: Sample,
-    barrier_offset: float = 0.0,
     mode: str = "logit",
     n_grid: int = 9,
     quantiles: tuple[float, float] = (0.05, 0.95),
@@ -275,36 +242,33 @@ def infer_energy(
     ``evals[i]`` is a sample drawn at ``temperatures[i]`` used only for the logistic fits;
     ``test`` (drawn at the training temperature) gives the accuracy and the Fig. 1d points.
     """
-    coefs = [fit_rearrangement_given_softness(model.softness(s.x), s.y) for s in evals]
-    alpha, beta = (np.array(v) for v in zip(*coefs))
     s_test = model.softness(test.x)
-    s_grid = np.quantile(s_test, np.linspace(*quantiles, n_grid))
-    log_p = log_probability(alpha, beta, s_grid, mode)
-    barrier, sigma = arrhenius_fit(temperatures, log_p)
-    b_fit = linear_fit(s_grid, barrier)
-    inferred = b_fit["intercept"] + b_fit["slope"] * s_test
+    fit = softness_arrhenius([model.softness(s.x) for s in evals], [s.y for s in evals],
+                             temperatures, s_test, mode, n_grid, quantiles)  # fmt: skip
+    inferred = fit.inferred_barrier(s_test)
     return Inference(
-        temperatures=np.asarray(temperatures, dtype=float),
-        alpha=alpha,
-        beta=beta,
-        s_grid=s_grid,
-        log_p=log_p,
-        barrier_grid=barrier,
-        sigma_grid=sigma,
-        barrier_vs_softness=b_fit,
+        temperatures=fit.temperatures,
+        alpha=fit.alpha,
+        beta=fit.beta,
+        s_grid=fit.s_grid,
+        log_p=fit.log_p,
+        barrier_grid=fit.barrier_grid,
+        sigma_grid=fit.sigma_grid,
+        barrier_vs_softness=fit.barrier_vs_softness,
         test_softness=s_test,
         test_energy=test.energy,
         inferred_energy=inferred,
         energy_fit=linear_fit(test.energy, inferred),
         test_accuracy=float(np.mean(model.predict(test.x) == test.y)),
-        bayes_accuracy=float(np.mean((test.energy < barrier_offset) == (test.y == 1))),
+        bayes_accuracy=float(np.mean(bayes_prediction(test.energy) == test.y)),
     )
 
 
 # -- recursive feature elimination (Sec. V, Fig. 6) ---------------------------------------------
 
 
-def rfe_drop(model: SoftnessModel) -> np.ndarray:
-    """Columns kept after removing the one with the smallest |w_k| (ref. [37])."""
-    weakest = int(np.argmin(np.abs(model.weights)))
+def rfe_drop(model: SoftnessModel, n_drop: int = 1) -> np.ndarray:
+    """Columns kept after removing the ``n_drop`` with the smallest |w_k| (ref. [37]; the
+    paper drops one per refit, real data with hundreds of descriptors drop several)."""
+    weakest = np.argsort(np.abs(model.weights), kind="stable")[:n_drop]
     return np.delete(model.columns, weakest)
