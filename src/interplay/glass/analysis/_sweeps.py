@@ -247,7 +247,7 @@ def _cell(value: float, digits: int = 3) -> str:
 def markdown_seed_table(table: pd.DataFrame, by: list[str]) -> str:
     """Table 2.1 as Markdown: ρ_A at τα and mean over t, median [worst, best], mean ± s.e."""
     head = [*by, "ρ_A(τα) median [worst, best]", "mean ± s.e.", "ρ_A mean over t median",
-            "ceiling_A(τα)", "seeds", "optimizer steps"]  # fmt: skip
+            "ceiling_A(τα)", "seeds", "optimizer steps", "training configurations"]  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in table.to_dict("records"):  # (iterrows would turn integer keys into floats)
         h = "pearson_A"
@@ -259,6 +259,7 @@ def markdown_seed_table(table: pd.DataFrame, by: list[str]) -> str:
             _cell(r.get("ceiling_A", math.nan)),
             str(int(r[f"{h}_n"])),
             _cell(r.get("optimizer_steps", math.nan), 0),
+            _cell(r.get("n_train_configs", math.nan), 0),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     steps = table["optimizer_steps"].dropna().unique() if "optimizer_steps" in table else []
