@@ -1,7 +1,7 @@
 """ρ* (the ρ_train that maximises a test metric) of an SGD sweep over data.rho_train, with a
 bootstrap interval over resamplings (issue 19, item 3; thesis Fig. 1.9-left).
 
-    python scripts/experiments/rho_star.py MULTIRUN_DIR [--metric test/balanced_accuracy]
+    python scripts/experiments/rho_star.py MULTIRUN_DIR [MORE_DIRS ...] [--metric ...]
 
 Every job of the sweep trains the same K resamplings (same seed: same teachers, same SGD
 initialisation) at its ρ_train, so resampling k forms one curve across ρ_train. ρ* is the
@@ -20,15 +20,15 @@ import pandas as pd
 import yaml
 
 
-def curves(sweep: Path, metric: str) -> pd.DataFrame:
+def curves(sweeps: list[Path], metric: str) -> pd.DataFrame:
     """(resampling × ρ_train) table of ``metric`` from every job's records.csv."""
     cols = {}
-    for records in sorted(sweep.glob("*/records.csv")):
+    for records in sorted(r for sweep in sweeps for r in sweep.glob("*/records.csv")):
         overrides = yaml.safe_load((records.parent / ".hydra" / "overrides.yaml").read_text())
         rho = float(next(o.split("=", 1)[1] for o in overrides if o.startswith("data.rho_train=")))
         cols[rho] = pd.read_csv(records).set_index("resampling")[metric]
     if len(cols) < 3:
-        raise SystemExit(f"{sweep}: need >= 3 finished jobs with records.csv, found {len(cols)}")
+        raise SystemExit(f"{sweeps}: need >= 3 finished jobs with records.csv, found {len(cols)}")
     return pd.DataFrame(cols).sort_index(axis=1).dropna()
 
 
@@ -40,11 +40,11 @@ def vertex(rhos: np.ndarray, values: np.ndarray) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sweep", type=Path)
+    parser.add_argument("sweeps", type=Path, nargs="+", help="multirun dirs (same seed, K)")
     parser.add_argument("--metric", default="test/balanced_accuracy")
     parser.add_argument("--n-boot", type=int, default=4000)
     args = parser.parse_args()
-    table = curves(args.sweep, args.metric)
+    table = curves(args.sweeps, args.metric)
     rhos, values = table.columns.to_numpy(float), table.to_numpy()
     sem = values.std(axis=0, ddof=1) / np.sqrt(len(values))
     for rho, mean, s in zip(rhos, values.mean(axis=0), sem, strict=True):
