@@ -101,6 +101,11 @@ class ReplicaBatches:
     item ``(x (K, m, N), y (K, m), step_sizes)``; the model takes ``step_sizes`` samples per SGD
     step. Under DDP every rank holds an equal share of *each* mini-batch, so gradient averaging
     across ranks reproduces single-process SGD with batch size B.
+
+    Full batch (``batch_size == n``, e.g. Fig. 1.10's BS = P): there is nothing to permute or
+    copy, so one item is the data itself with ``step_sizes = [n] * steps_per_chunk``, i.e.
+    ``steps_per_chunk`` gradient-descent steps per Lightning step (an "epoch" is then that
+    many GD steps): tens of thousands of full-batch steps cost no per-epoch overhead.
     """
 
     def __init__(
@@ -116,8 +121,12 @@ class ReplicaBatches:
             return torch.distributed.get_rank(), torch.distributed.get_world_size()
         return 0, 1
 
+    @property
+    def full_batch(self) -> bool:
+        return self.batch_size >= self.x.shape[1]
+
     def __len__(self) -> int:
-        return math.ceil(self.x.shape[1] / self.chunk_size)
+        return 1 if self.full_batch else math.ceil(self.x.shape[1] / self.chunk_size)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, list[int]]]:
         n_replicas, n = self.y.shape
@@ -127,9 +136,13 @@ class ReplicaBatches:
                 f"data.batch_size={self.batch_size} is smaller than the {world} DDP processes: "
                 "every process needs at least one sample per SGD step."
             )
-        order = torch.argsort(torch.rand((n_replicas, n), generator=self.generator), dim=1)
         position = torch.arange(n)
         mine = (position % self.batch_size) % world == rank  # this rank's share of every batch
+        if self.full_batch:
+            x, y = (self.x, self.y) if world == 1 else (self.x[:, mine], self.y[:, mine])
+            yield x, y, [x.shape[1]] * (self.chunk_size // self.batch_size)
+            return
+        order = torch.argsort(torch.rand((n_replicas, n), generator=self.generator), dim=1)
         rows = torch.arange(n_replicas)[:, None]
         for start in range(0, n, self.chunk_size):
             stop = min(start + self.chunk_size, n)
@@ -221,6 +234,11 @@ class TeacherStudentDataModule(LightningDataModule):
                 f"data.alpha*data.N = {self.alpha * self.N} gives no training sample."
             )
         training_positives("data.rho_train", self.rho_train, self.n_train)
+        if self.batch_size > self.n_train:
+            raise ConfigError(
+                f"data.batch_size={self.batch_size} exceeds the {self.n_train} training samples "
+                f"(alpha*N): use data.batch_size={self.n_train} (full batch) or a larger data.N."
+            )
         self.teacher_weights: torch.Tensor | None = None
 
     def setup(self, stage: str | None = None) -> None:

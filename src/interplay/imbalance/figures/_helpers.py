@@ -98,8 +98,39 @@ def result_rows_many(points: Sequence[SaddlePoint]) -> list[dict]:
 # -- overlay of SGD experiments --------------------------------------------------------------
 
 
-def load_overlay(path: str | None) -> pd.DataFrame | None:
-    """The ``summary.csv`` of ``interplay-collect`` (or None when not configured)."""
+#: Constants of an SGD sweep that decide which theory curve its points belong to.
+SWEEP_CONSTANTS = ("data.alpha", "data.b0", "data.rho_train", "data.N", "model.lr")
+
+
+def sweep_constants(summary: Path) -> dict[str, float]:
+    """The :data:`SWEEP_CONSTANTS` of the multirun that ``summary`` (``<sweep>/summary/
+    summary.csv``) summarises, read from the first job's ``.hydra/config.yaml``; {} if none.
+
+    ``interplay-collect`` only writes the *swept* overrides as columns, so a constant such as
+    ``data.alpha`` must come from the jobs themselves.
+    """
+    import yaml
+
+    configs = sorted(summary.resolve().parent.parent.glob("*/.hydra/config.yaml"))
+    if not configs:
+        return {}
+    cfg = yaml.safe_load(configs[0].read_text()) or {}
+    out = {}
+    for key in SWEEP_CONSTANTS:
+        group, name = key.split(".")
+        value = (cfg.get(group) or {}).get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out[key] = float(value)
+    return out
+
+
+def load_overlay(path: str | None, fixed: dict | None = None) -> pd.DataFrame | None:
+    """The ``summary.csv`` of ``interplay-collect`` (or None when not configured).
+
+    The sweep's constants (:func:`sweep_constants`, else ``fixed`` = the ``overlay_fixed`` of
+    ``solve.yaml``) become columns, so every SGD series is matched to its theory curve by value;
+    a swept column always wins over a constant.
+    """
     if not path:
         return None
     p = Path(path)
@@ -108,7 +139,32 @@ def load_overlay(path: str | None) -> pd.DataFrame | None:
             f"overlay_csv={path} does not exist: give the summary.csv written by "
             "`interplay-collect MULTIRUN_DIR` (under MULTIRUN_DIR/summary/)."
         )
-    return pd.read_csv(p)
+    table = pd.read_csv(p)
+    for key, value in {**(fixed or {}), **sweep_constants(p)}.items():
+        if key not in table.columns:
+            table[key] = float(value)
+    return table
+
+
+def check_overlay_constant(table: pd.DataFrame | None, key: str, value: float) -> pd.DataFrame:
+    """The rows of ``table`` at ``key = value`` (e.g. the figure's α); a clear error if the
+    sweep does not say its ``key`` or holds no row at that value (theory and SGD at different
+    α would be compared silently otherwise)."""
+    if table is None:
+        return table
+    if key not in table.columns:
+        raise DataError(
+            f"overlay_csv does not say its {key}: it is no column of summary.csv and no job "
+            f"config (*/.hydra/config.yaml) sits next to summary/; give overlay_fixed.{key}=..."
+        )
+    rows = table[np.isclose(table[key].astype(float), float(value))]
+    if not len(rows):
+        have = sorted(set(table[key].astype(float)))
+        raise DataError(
+            f"overlay_csv holds SGD runs at {key} in {have}, but the theory is drawn at "
+            f"{value:g}: overlay runs at the same value (Fig. 1.10: experiment=theory_fig1_10)."
+        )
+    return rows
 
 
 def overlay(
@@ -122,13 +178,22 @@ def overlay(
     label: str | None = None,
     shift: float = 0.0,
 ) -> bool:
-    """Draw ``<prefix><metric>_mean`` ± ``_sem`` against column ``x``; False if absent."""
+    """Draw ``<prefix><metric>_mean`` ± ``_sem`` against column ``x``; False if absent.
+
+    ``where`` selects the series of one theory curve (e.g. ``{"data.rho_train": 0.3}``); a key
+    that is neither a column nor a sweep constant is a :class:`DataError` (drawing every row on
+    every curve would repeat the points in each curve's colour).
+    """
     if table is None or x not in table.columns:
         return False
     rows = table
     for key, val in (where or {}).items():
-        if key in rows.columns:
-            rows = rows[np.isclose(rows[key].astype(float), float(val))]
+        if key not in rows.columns:
+            raise DataError(
+                f"overlay_csv does not say its {key} (no column, no job config next to "
+                f"summary/): give overlay_fixed.{key}=... so its points meet the right curve."
+            )
+        rows = rows[np.isclose(rows[key].astype(float), float(val))]
     for prefix in prefixes:
         col = f"{prefix}{metric}_mean"
         if col in rows.columns and len(rows):

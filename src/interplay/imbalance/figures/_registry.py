@@ -8,7 +8,8 @@ Contract of a figure (what :func:`register_figure` expects and :func:`make_figur
 * ``fc`` is that ``figure:`` node, ``solver_kw`` the ``solver:`` options of
   ``conf/solve.yaml`` (passed on to every saddle-point solve), ``table`` the SGD overlay
   (``overlay_csv``, read by :func:`~interplay.imbalance.figures._helpers.load_overlay`;
-  ``None`` when not configured) and ``out`` the run directory.
+  ``None`` when not configured; rows at another α than a scalar ``figure.alpha`` are an error)
+  and ``out`` the run directory.
 * It writes ``<name>.png``, ``<name>.csv`` (the plotted data) and, when it stars optima,
   ``<name>_optima.csv`` -- by returning :func:`~interplay.imbalance.figures._helpers.save_outputs`,
   whose dict ``{"png", "data", "optima"}`` is its return value.
@@ -26,7 +27,7 @@ from typing import Any
 
 from interplay.core import ConfigError
 from interplay.core.config import plain_value
-from interplay.imbalance.figures._helpers import load_overlay
+from interplay.imbalance.figures._helpers import check_overlay_constant, load_overlay
 
 #: ``(fc, solver_kw, table, out) -> {"png", "data", "optima"}``
 FigureFn = Callable[[Any, dict, Any, Path], dict]
@@ -62,5 +63,8 @@ def make_figure(cfg: Any, out: Path) -> dict:
             "(use e.g. `python solve.py experiment=theory_fig1_5`)."
         )
     solver_kw = dict(plain_value(cfg.get("solver", {})) or {})
-    table = load_overlay(cfg.get("overlay_csv"))
+    table = load_overlay(cfg.get("overlay_csv"), plain_value(cfg.get("overlay_fixed")))
+    alpha = fc.get("alpha")
+    if table is not None and isinstance(alpha, int | float):  # one α: the SGD runs must match
+        table = check_overlay_constant(table, "data.alpha", alpha)
     return _REGISTRY[fc.name](fc, solver_kw, table, out)

@@ -6,8 +6,10 @@ Each is registered under its ``figure.name``; the contract is in
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from interplay.core import COLORS, pyplot
@@ -22,7 +24,13 @@ from interplay.imbalance.figures._helpers import (
     solve_curves,
 )
 from interplay.imbalance.figures._registry import register_figure
-from interplay.imbalance.theory import axis_values, make_params, solve_grid
+from interplay.imbalance.theory import (
+    axis_values,
+    crossover_interval,
+    crossover_temperature,
+    make_params,
+    solve_grid,
+)
 
 
 @register_figure("fig1_7")
@@ -81,11 +89,18 @@ def fig1_7(fc, solver_kw: dict, table, out: Path) -> dict:
 
 @register_figure("fig1_8")
 def fig1_8(fc, solver_kw: dict, table, out: Path) -> dict:
-    """Fig. 1.8: balanced accuracy (left) and learned bias (right) vs T, several ρ_train."""
+    """Fig. 1.8 (and 1.10 with the SGD overlay): balanced accuracy (left) and learned bias
+    (right) vs T, several ρ_train, and the crossover temperature T* of each curve
+    (:func:`~interplay.imbalance.theory.crossover_temperature`, ``figure.t_star_drop``).
+
+    ``<name>.csv`` gets a ``T_star`` column (that row's curve); ``<name>_optima.csv`` one row
+    per ρ_train with the theory T* and, with an overlay, the SGD T* and its 68% interval.
+    """
     plt = pyplot()
     temps = axis_values("figure.T", fc.T)
+    drop = float(fc.get("t_star_drop", 0.1))
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(11, 4.2))
-    rows = []
+    rows, stars = [], []
     rho_specs = axis_values("figure.rho_train", fc.rho_train)
     axes = {
         "alpha": [fc.alpha],
@@ -100,23 +115,49 @@ def fig1_8(fc, solver_kw: dict, table, out: Path) -> dict:
         rho = pts[0].params.rho_train
         label = rf"$\rho_{{train}}={rho:.2f}$" + (r" $=\rho_0$" if spec == "intrinsic" else "")
         a_bal = metric_values(pts, "balanced_accuracy", 0.5)
+        t_star = crossover_temperature(temps, a_bal, drop)
+        star = {"rho_train": rho, "a_bal_plateau": a_bal[0], "T_star": t_star}
         ax_a.plot(temps, a_bal, "-", color=color, label=label)
+        if math.isfinite(t_star):
+            ax_a.axvline(t_star, color=color, ls=":", lw=1)
         ax_b.plot(temps, converged_values(pts, "b"), "-", color=color, label=label)
-        for r in result_rows_many(pts):
-            rows.append(r)
+        rows += [{**r, "T_star": t_star} for r in result_rows_many(pts)]
         where = {"data.rho_train": rho, "data.b0": fc.b0}
-        overlay(ax_a, table, fc.overlay_x, "balanced_accuracy", color, where=where, label=None)
-        overlay(ax_b, table, fc.overlay_x, "b", color, where=where, label=None)
+        sgd = rf"SGD $\rho_{{train}}={rho:.2f}$"
+        if overlay(ax_a, table, fc.overlay_x, "balanced_accuracy", color, where=where, label=sgd):
+            star.update(sgd_t_star(table, fc.overlay_x, where, drop))
+        overlay(ax_b, table, fc.overlay_x, "b", color, where=where, label=sgd)
+        stars.append(star)
     ax_b.axhline(fc.b0, color="k", ls=":", lw=1, label=rf"$b_0={fc.b0:g}$")
     ax_b.set_ylim(*fc.b_ylim)
+    x_label = "$T$" if table is None else r"$T$ (theory), $T_{eff}=lr/BS$ (SGD)"
     for ax, ylab in ((ax_a, r"balanced accuracy $a_{bal}$"), (ax_b, "student bias $b$")):
         ax.set_xscale("log")
-        ax.set_xlabel("$T$")
+        ax.set_xlabel(x_label)
         ax.set_ylabel(ylab)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle(
-        rf"$\alpha={fc.alpha:g}$, $b_0={fc.b0:g}$ ($\rho_0={intrinsic_imbalance(fc.b0):.2f}$)",
+        rf"$\alpha={fc.alpha:g}$, $b_0={fc.b0:g}$ ($\rho_0={intrinsic_imbalance(fc.b0):.2f}$);"
+        rf" dotted: $T^*$ ({drop:g} of the margin above chance lost)",
         fontsize=10,
     )
-    return save_outputs(fig, out, fc, pd.DataFrame(rows), None)
+    return save_outputs(fig, out, fc, pd.DataFrame(rows), pd.DataFrame(stars))
+
+
+def sgd_t_star(table, x: str, where: dict, drop: float) -> dict:
+    """T* of one SGD series (balanced accuracy vs ``x``) with its 68% bootstrap interval."""
+    rows = table
+    for key, val in where.items():
+        rows = rows[np.isclose(rows[key].astype(float), float(val))]
+    rows = rows.sort_values(x)
+    est = crossover_interval(
+        rows[x], rows["balanced_accuracy_mean"], rows["balanced_accuracy_sem"], drop
+    )
+    out = {f"sgd_{k}": v for k, v in est.items()}
+    out["sgd_a_bal_plateau"] = float(rows["balanced_accuracy_mean"].iloc[0])
+    return out
+
+
+# Fig. 1.10 is Fig. 1.8 at the SGD sweep's α, b0, ρ_train (conf/experiment/theory_fig1_10.yaml).
+register_figure("fig1_10")(fig1_8)

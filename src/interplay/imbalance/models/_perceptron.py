@@ -108,12 +108,14 @@ class SphericalPerceptron(LightningModule):
         return loss
 
     def training_step(self, batch, batch_idx):
-        """Plain SGD over the mini-batches of one chunk (see ``ReplicaBatches``)."""
+        """Plain SGD over the mini-batches of one chunk (see ``ReplicaBatches``); a full batch
+        arrives once with ``len(step_sizes)`` gradient-descent steps to take on it."""
         x_chunk, y_chunk, step_sizes = batch
-        losses = [
-            self.sgd_step(x, y)
-            for x, y in zip(x_chunk.split(step_sizes, dim=1), y_chunk.split(step_sizes, dim=1))
-        ]
+        if sum(step_sizes) == x_chunk.shape[1]:
+            steps = zip(x_chunk.split(step_sizes, dim=1), y_chunk.split(step_sizes, dim=1))
+        else:  # full batch, repeated (step_sizes = [n] * steps)
+            steps = ((x_chunk, y_chunk) for _ in step_sizes)
+        losses = [self.sgd_step(x, y) for x, y in steps]
         loss = torch.stack(losses).mean()
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, sync_dist=True)
 

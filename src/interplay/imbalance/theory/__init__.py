@@ -6,6 +6,7 @@ optima that ``solve.py``, the figures and the Monte Carlo comparison share."""
 # |b0| <= B0_MAX is checked by the data layer (check_b0), so that the teacher-student data of
 # train.py and the saddle points of solve.py accept the same range (rho0 >= ~1e-9, eq. 1.35).
 from interplay.imbalance.data import B0_MAX
+from interplay.imbalance.theory._crossover import crossover_interval, crossover_temperature
 from interplay.imbalance.theory._free_energy import RSFreeEnergy
 from interplay.imbalance.theory._grid import (
     AXES,
@@ -43,6 +44,8 @@ __all__ = [
     "RESULT_COLUMNS",
     "RSFreeEnergy",
     "bvn_cdf",
+    "crossover_interval",
+    "crossover_temperature",
     "gauss_average_nodes",
     "B0_MAX",
     "TEST_METRICS",

@@ -185,3 +185,21 @@ def test_rho_train_that_rounds_to_one_class_is_a_config_error(rho, tmp_path):
     assert isinstance(err, ConfigError)
     assert f"data.rho_train={rho} with 100 training samples" in str(err)
     assert "one class" in str(err)
+
+
+def test_full_batch_is_the_data_itself_repeated_and_oversized_batches_are_errors():
+    """BS = P (Fig. 1.10's largest batch): no permutation, no copy, steps_per_chunk GD steps."""
+    from interplay.imbalance.models import SphericalPerceptron
+
+    x, y = torch.randn(2, 8, 5), (torch.rand(2, 8) > 0.5).float()
+    items = list(ReplicaBatches(x, y, batch_size=8, steps_per_chunk=3, seed=0))
+    assert len(items) == 1 and items[0][0] is x and items[0][2] == [8, 8, 8]
+    model = SphericalPerceptron(n_features=5, n_replicas=2, lr=0.3, batch_size=8)
+    twin = SphericalPerceptron(n_features=5, n_replicas=2, lr=0.3, batch_size=8)
+    model.log = twin.log = lambda *a, **k: None  # no trainer attached
+    model.training_step(items[0], 0)
+    for _ in range(3):
+        twin.sgd_step(x, y)
+    assert torch.allclose(model.weight, twin.weight) and torch.allclose(model.bias, twin.bias)
+    with pytest.raises(ConfigError, match="batch_size=3000 exceeds the 2000"):
+        TeacherStudentDataModule(N=1000, alpha=2.0, batch_size=3000)

@@ -124,3 +124,21 @@ def test_metropolis_plane_rotations_also_sample_the_gibbs_measure():
     exact = _direct_gibbs_averages(cfg, n_samples=200_000)
     diff = mc["R"] - exact["R"]
     assert abs(diff.mean()) < 4 * diff.std(ddof=1) / math.sqrt(len(diff)) + 2e-3
+
+
+def test_trivial_phase_point_is_compared_without_a_z_for_infinite_b():
+    """ρ_train = 0.05 (α = 1.1, T = 0.5): b = -inf, R = q = 0; the MC rows for R, q, train
+    error get z-scores, b gets none (docs/replica.md, "Trivial phase")."""
+    point = solve_from(ControlParams(1.1, 0.5, -0.6, 0.05, True))
+    assert point.converged and point.b == -np.inf and point.R == 0.0
+    draws = {
+        "R": np.array([0.01, -0.01, 0.0]),
+        "q": np.array([0.0, 0.01, -0.01]),
+        "b": np.array([-4.0, -4.1, -3.9]),
+        "train_error": np.array([0.05, 0.051, 0.049]),
+    }
+    rows = {
+        r["quantity"]: r for r in compare_point(point, draws, 0.5, ("R", "q", "b", "train_error"))
+    }
+    assert rows["R"]["agree"] and rows["train_error"]["agree"]
+    assert rows["b"]["agree"] is None and np.isnan(rows["b"]["z"])

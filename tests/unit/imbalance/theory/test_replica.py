@@ -379,6 +379,7 @@ def test_figure_config_writes_png_with_overlay(tmp_path):
             "figure.rho_train={start:0.2,stop:0.8,num:7}",
             "figure.b0=[0.0,-0.6]",
             f"overlay_csv={overlay}",
+            "overlay_fixed={data.alpha:1.1,data.b0:-0.6}",
         ],
         "solve",
     )
