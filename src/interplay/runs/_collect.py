@@ -39,7 +39,7 @@ def _overrides(job_dir: Path) -> dict[str, str]:
     return {key.lstrip("+~"): value for key, value in pairs}
 
 
-def _as_number(value: str) -> int | float | str:
+def parse_override_value(value: str) -> int | float | str:
     """``"3"`` -> 3, ``"0.5"`` -> 0.5; anything else (``null``, ``inherent``) stays a string."""
     for kind in (int, float):
         try:
@@ -71,7 +71,7 @@ def load_runs(sweep_dir: str | Path) -> pd.DataFrame:
         else:
             rows = pd.DataFrame([results])
         for key, value in _overrides(job_dir).items():
-            rows[key] = _as_number(value)
+            rows[key] = parse_override_value(value)
             override_keys.add(key)
         rows["job"] = job_dir.name
         rows["job_dir"] = str(job_dir)
@@ -104,10 +104,18 @@ def summarize(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return table.reset_index().drop(columns="_all", errors="ignore")
 
 
+def log_axis(values: pd.Series) -> bool:
+    """Whether an x axis reads better in log scale: positive numbers spanning >= 2 decades
+    (batch sizes 1..2000, T_eff = lr/BS), as the thesis draws them."""
+    v = pd.to_numeric(values, errors="coerce")
+    return bool(v.notna().all() and (v > 0).all() and v.max() / v.min() >= 100)
+
+
 def plot_metrics(table: pd.DataFrame, x: str, out_dir: Path) -> list[Path]:
     """One PNG per metric (mean +- s.e. vs ``x``) plus an overview of the key metrics."""
     plt = pyplot()
     table = table.sort_values(x)
+    xscale = "log" if log_axis(table[x]) else "linear"
     metrics = [c.removesuffix("_mean") for c in table.columns if c.endswith("_mean")]
     paths = []
     for metric in metrics:
@@ -116,6 +124,7 @@ def plot_metrics(table: pd.DataFrame, x: str, out_dir: Path) -> list[Path]:
             table[x], table[f"{metric}_mean"], table[f"{metric}_sem"], marker="o", capsize=3
         )
         ax.set_xlabel(x)
+        ax.set_xscale(xscale)
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         fig.tight_layout()
@@ -131,7 +140,7 @@ def plot_metrics(table: pd.DataFrame, x: str, out_dir: Path) -> list[Path]:
             )
             best = table[f"{metric}_mean"].idxmax()
             ax.axvline(table.loc[best, x], color="grey", ls=":", lw=1)
-            ax.set(xlabel=x, ylabel=metric)
+            ax.set(xlabel=x, ylabel=metric, xscale=xscale)
             ax.grid(alpha=0.3)
         for ax in list(axes.flat)[len(key) :]:
             ax.axis("off")
