@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from interplay.runs._collect import parse_override_value, log_axis
+from interplay.runs._collect import log_axis, parse_override_value
 
 
 def test_batch_size_and_t_eff_axes_are_logarithmic():
