@@ -208,14 +208,15 @@ def plot_pearson_vs_parameter(runs: pd.DataFrame, x: str, panels: list[str], pat
 
 # ------------------------------------------------------------------ Table 2.1
 def seed_statistics(values: pd.Series) -> dict[str, float]:
-    """Median / best / worst / mean / s.e. / n over seeds (thesis Table 2.1 format)."""
+    """Median / best / worst / average (``avg``: "mean" already names the mean over
+    timescales) / s.e. / n over seeds (thesis Table 2.1 format)."""
     v = values.dropna().to_numpy(dtype=float)
     n = len(v)
     return {
         "median": float(np.median(v)) if n else math.nan,
         "best": float(v.max()) if n else math.nan,
         "worst": float(v.min()) if n else math.nan,
-        "mean": float(v.mean()) if n else math.nan,
+        "avg": float(v.mean()) if n else math.nan,
         "sem": float(v.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan,
         "n": n,
     }
@@ -254,7 +255,7 @@ def markdown_seed_table(table: pd.DataFrame, by: list[str]) -> str:
         cells = [
             *(str(r[k]) for k in by),
             f"{_cell(r[f'{h}_median'])} [{_cell(r[f'{h}_worst'])}, {_cell(r[f'{h}_best'])}]",
-            f"{_cell(r[f'{h}_mean'])} ± {_cell(r[f'{h}_sem'])}",
+            f"{_cell(r[f'{h}_avg'])} ± {_cell(r[f'{h}_sem'])}",
             _cell(r.get("pearson_A_mean_median", math.nan)),
             _cell(r.get("ceiling_A", math.nan)),
             str(int(r[f"{h}_n"])),
