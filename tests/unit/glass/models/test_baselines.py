@@ -16,7 +16,7 @@ from helpers import compose_config
 from model_contract import periodic_graph, random_transform, transformed
 from torch_geometric.data import Batch
 
-from interplay.core import DataError
+from interplay.core import ConfigError, DataError
 from interplay.glass.models import (
     DescriptorRidgeModule,
     PropensityBase,
@@ -29,6 +29,7 @@ from interplay.glass.nn import (
     DescriptorCache,
     DescriptorSpec,
     compute_descriptors,
+    random_cube_symmetry,
     real_spherical_harmonics_upto,
     spec_from_config,
 )
@@ -133,6 +134,39 @@ def test_bapst_gnn_parameter_count_and_vector_edges():
     enc = (2 * 64 + 64 + 64 * 64 + 64) + (1 * 64 + 64 + 64 * 64 + 64)
     dec = 2 * (64 * 64 + 64) + 64 * 3 + 3
     assert n_par == core + enc + dec
+
+
+def test_bapst_faithful_options_against_explicit_references():
+    """Self-edges = the same network on a graph with explicit zero-vector loops; the
+    augmentation draws cube symmetries (orthogonal, entries 0 / +-1) in training only; the
+    variance-scaling init has std sqrt(1 / fan_in); Bessel edges handle r = 0."""
+    g = periodic_graph(seed=6)
+    torch.manual_seed(0)
+    kw = dict(n_timescales=2, hidden=16, n_recurrences=2, edge_features="vector")
+    net = BapstGNN(**kw, self_edges=True, augment=True).eval()
+    ref = BapstGNN(**kw)
+    ref.load_state_dict(net.state_dict())
+    loops = torch.arange(g.num_nodes).expand(2, -1)
+    h = g.clone()
+    h.edge_index = torch.cat([g.edge_index, loops], dim=1)
+    h.edge_vec = torch.cat([g.edge_vec, torch.zeros(g.num_nodes, 3)])
+    with torch.no_grad():
+        torch.testing.assert_close(net(g), ref.eval()(h))
+        assert torch.equal(net(g), net(g))  # eval: no augmentation
+        net.train()
+        outs = {tuple(net(g)[:3, 0].tolist()) for _ in range(6)}
+    assert len(outs) > 1  # training: a random cube symmetry per forward pass
+    for _ in range(5):
+        m = random_cube_symmetry()
+        torch.testing.assert_close(m @ m.T, torch.eye(3))
+        assert set(m.abs().sum(dim=0).tolist()) == {1.0}
+    big = BapstGNN(hidden=256, init="variance_scaling")
+    w = big.node_update[2].weight  # (256, 256): fan_in 256
+    assert float(w.std()) == pytest.approx(256**-0.5, rel=0.05)
+    bessel = BapstGNN(n_timescales=1, edge_features="bessel", self_edges=True, message_norm=True)
+    assert torch.isfinite(bessel(g)).all()
+    with pytest.raises(ConfigError, match="augment"):
+        BapstGNN(edge_features="distance", augment=True)
 
 
 # --------------------------------------------------------------------------- closed form

@@ -6,6 +6,7 @@ own schedulers, gradient clipping by global norm, the A-only loss and the compos
 from __future__ import annotations
 
 import math
+import os
 
 import lightning.pytorch as pl
 import numpy as np
@@ -98,3 +99,27 @@ def test_recipe_configs_compose():
     assert (faithful.net.edge_features, faithful.optimizer.lr) == ("vector", 1e-4)
     assert faithful.net.self_edges and faithful.net.augment and faithful.scheduler is None
     assert faithful.gradient_clip_norm == 1.0 and list(faithful.loss_types) == [0]
+
+
+def test_gpu_paper_run_script_composes_the_paper_recipe():
+    """scripts/gpu_paper_run.sh (DRY_RUN: print the train.py overrides): the paper model at
+    STEPS optimizer steps, run-length lr drops, best checkpoint tested; bad budgets refused."""
+    import subprocess
+
+    from helpers import ROOT
+
+    def script(**env):
+        return subprocess.run(["bash", str(ROOT / "scripts" / "gpu_paper_run.sh")],
+                              env={**os.environ, "DRY_RUN": "1", **env}, capture_output=True,
+                              text=True, timeout=30)  # fmt: skip
+
+    proc = script(STEPS="3", VAL_STEPS="450", OUT="/tmp/gpu_paper_run_dry")
+    assert proc.returncode == 0, proc.stderr
+    cfg = compose_config(proc.stdout.split())
+    assert (cfg.model.net.n_layers, cfg.model.net.l_max, cfg.model.net.channels) == (8, 3, 8)
+    assert cfg.trainer.max_steps == 3 and cfg.trainer.val_check_interval == 3  # capped
+    assert cfg.trainer.accelerator == "gpu" and cfg.test_ckpt_path == "best"
+    assert cfg.model.scheduler._target_.endswith("RunLengthLR")
+    assert cfg.data.root.endswith("botan_T0.44") and cfg.data.n_val == 1
+    bad = script(STEPS="many")
+    assert bad.returncode == 2 and "STEPS=many must be a whole number" in bad.stderr
