@@ -14,6 +14,7 @@ from interplay.glass.models._baselines import (
     ridge_fit,
 )
 from interplay.glass.models._propensity import PropensityModule, build_net
+from interplay.glass.models._schedules import SHAPES, RunLengthLR
 
 __all__ = [
     "TYPE_NAMES",
@@ -21,6 +22,8 @@ __all__ = [
     "DescriptorRidgeModule",
     "PropensityBase",
     "PropensityModule",
+    "RunLengthLR",
+    "SHAPES",
     "SoftnessSVMModule",
     "build_net",
     "ridge_fit",

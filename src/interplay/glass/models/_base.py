@@ -66,6 +66,9 @@ class PropensityBase(LightningModule):
         output_dir: where figures go (default: the Trainer's ``default_root_dir``).
         bootstrap: ``{n, level, seed}`` of the intervals over test configurations
             (:class:`~interplay.glass.observables.BootstrapSpec`; None: its defaults).
+        loss_types: particle types (0 = A, 1 = B) whose particles enter the loss; None = all
+            (thesis §2.4.3). Bapst et al. fit the A particles only (``[0]``), the ones every
+            Pearson headline reads.
 
     Subclasses call :meth:`save_hyperparameters` with ``ignore=HPARAMS_IGNORE``: the network
     and the optimizer / scheduler partials are objects, not numbers, and a checkpoint's hparams
@@ -82,8 +85,17 @@ class PropensityBase(LightningModule):
         g4_bins: int = 44,
         output_dir: str | None = None,
         bootstrap: Mapping | None = None,
+        loss_types: Sequence[int] | None = None,
     ):
         super().__init__()
+        self.loss_types = None if loss_types is None else sorted({int(t) for t in loss_types})
+        if self.loss_types is not None and (
+            not self.loss_types or not set(self.loss_types) <= set(range(len(TYPE_NAMES)))
+        ):
+            raise ConfigError(
+                f"model.loss_types={loss_types}: give particle types among "
+                f"{list(range(len(TYPE_NAMES)))} (0 = A, 1 = B), or null for all particles"
+            )
         self.bootstrap = BootstrapSpec.from_config(bootstrap) or BootstrapSpec()
         self.time_indices = [int(t) for t in time_indices] if time_indices else None
         self.time_indices = self.time_indices or list(range(n_timescales))
@@ -114,10 +126,17 @@ class PropensityBase(LightningModule):
         """Predicted propensities (N, n_timescales), in the units of the labels."""
         return self.predict_normalized(batch) * self.y_std + self.y_mean
 
-    def loss_fn(self, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def loss_fn(
+        self, pred: torch.Tensor, y: torch.Tensor, node_type: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """MSE per timescale over all particles (A and B), summed over timescales (§2.4.3);
-        in standardised units when ``target_norm``."""
-        return ((pred - y) / self.y_std).pow(2).mean(dim=0).sum()
+        in standardised units when ``target_norm``. With ``loss_types`` and the particle
+        types given, the mean runs over the particles of those types only."""
+        err = ((pred - y) / self.y_std).pow(2)
+        if self.loss_types is not None and node_type is not None:
+            keep = torch.isin(node_type, torch.tensor(self.loss_types, device=node_type.device))
+            err = err[keep]
+        return err.mean(dim=0).sum()
 
     def on_fit_start(self) -> None:
         if bool(self.y_stats_ready):
@@ -133,14 +152,14 @@ class PropensityBase(LightningModule):
         log.info("target_norm: mean %s std %s", self.y_mean.tolist(), self.y_std.tolist())
 
     def training_step(self, batch, batch_idx):
-        loss = self.loss_fn(self(batch), batch.y)
+        loss = self.loss_fn(self(batch), batch.y, batch.node_type)
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True,
                  batch_size=batch.num_graphs)  # fmt: skip
         return loss
 
     def validation_step(self, batch, batch_idx):
         pred = self(batch)
-        loss = self.loss_fn(pred, batch.y)
+        loss = self.loss_fn(pred, batch.y, batch.node_type)
         self.log("val/loss", loss, on_epoch=True, prog_bar=True, batch_size=batch.num_graphs)
         for g in split_batch(batch, pred):
             self._val.append((g["pred"], g["y"], g["type"]))
@@ -158,7 +177,9 @@ class PropensityBase(LightningModule):
 
     def test_step(self, batch, batch_idx):
         pred = self(batch)
-        self.log("test/loss", self.loss_fn(pred, batch.y), batch_size=batch.num_graphs)
+        self.log(
+            "test/loss", self.loss_fn(pred, batch.y, batch.node_type), batch_size=batch.num_graphs
+        )
         self._test.extend(split_batch(batch, pred))
 
     def on_test_epoch_end(self) -> None:

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from interplay.core import ConfigError, check_positive
+from interplay.core import ConfigError, DataError, check_positive
 from interplay.glass.models._base import HPARAMS_IGNORE, PropensityBase
 from interplay.glass.nn import DESCRIPTOR_CACHE, DescriptorSpec, compute_descriptors
 
@@ -58,8 +58,11 @@ class DescriptorModel(PropensityBase):
     Args:
         net: the feature map, a :class:`~interplay.glass.nn.DescriptorSpec` (the config builds
             it with :func:`~interplay.glass.nn.spec_from_config`; ``conf/model/_descriptors.yaml``).
-        n_node_scalars: from the DataModule's ``model_kwargs()``; unused (the descriptors see
-            types and geometry only).
+        n_node_scalars: columns of ``data.x`` (from the DataModule's ``model_kwargs()``): the
+            one-hot type (``net.n_types`` columns) and the extra node inputs that follow it
+            (E_pot when ``data.epot`` is set). Every extra column is appended to the
+            descriptors as one more feature, so the baselines see the same node inputs as the
+            GNNs (Table 2.1 compares like for like).
         n_timescales, time_indices: from the DataModule's ``model_kwargs()``.
         cache: reuse descriptors of identical graphs within the process (``DESCRIPTOR_CACHE``).
         figures, g4_r_max, g4_bins, output_dir, bootstrap: see
@@ -93,21 +96,45 @@ class DescriptorModel(PropensityBase):
         self.spec = net
         n_types = self.n_types = net.n_types
         self.use_cache = bool(cache)
-        d = self.spec.n_features
+        self.n_node_scalars = int(n_node_scalars)
+        if self.n_node_scalars < n_types:
+            raise ConfigError(
+                f"model.n_node_scalars={n_node_scalars} < net.n_types={n_types}: the node "
+                "inputs start with the one-hot particle type; check the DataModule's model_kwargs"
+            )
+        self.n_extra = self.n_node_scalars - n_types  # E_pot (data.epot) and any other column
+        d = self.n_features = self.spec.n_features + self.n_extra
         self.register_buffer("feat_mean", torch.zeros(n_types, d, dtype=torch.float64))
         self.register_buffer("feat_std", torch.ones(n_types, d, dtype=torch.float64))
         self.register_buffer("coef", torch.zeros(n_types, n_timescales, d, dtype=torch.float64))
         self.register_buffer("intercept", torch.zeros(n_types, n_timescales, dtype=torch.float64))
         self.register_buffer("fitted", torch.tensor(False))
         self._collected: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
-        log.info("%s: %d descriptors per particle", type(self).__name__, d)
+        log.info(
+            "%s: %d descriptors per particle (%d structural + %d node inputs)",
+            type(self).__name__, d, self.spec.n_features, self.n_extra,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ features
     def descriptors(self, batch) -> torch.Tensor:
+        """(N, n_features): the structural descriptors of ``net``, then the node inputs of
+        ``data.x`` after the one-hot type (E_pot), one column each."""
         args = (batch.edge_index, batch.edge_vec, batch.node_type)
         if self.use_cache:
-            return DESCRIPTOR_CACHE(*args, self.spec)
-        return compute_descriptors(*args, self.spec)
+            x = DESCRIPTOR_CACHE(*args, self.spec)
+        else:
+            x = compute_descriptors(*args, self.spec)
+        if not self.n_extra:
+            return x
+        node_x = getattr(batch, "x", None)
+        if node_x is None or node_x.shape[-1] != self.n_node_scalars:
+            got = "no data.x" if node_x is None else f"{node_x.shape[-1]} columns"
+            raise DataError(
+                f"{type(self).__name__} was built for {self.n_node_scalars} node inputs "
+                f"(one-hot type + {self.n_extra} extra, e.g. data.epot) but the graph has "
+                f"{got}: build the model from the same DataModule's model_kwargs()"
+            )
+        return torch.cat([x, node_x[:, self.n_types :].to(x.dtype)], dim=1)
 
     def predict_normalized(self, batch) -> torch.Tensor:
         x = self.descriptors(batch).to(self.coef.device)
@@ -184,7 +211,7 @@ class DescriptorModel(PropensityBase):
         return int(self.coef.numel() + self.intercept.numel())
 
     def extra_results(self) -> dict[str, float | bool]:
-        return super().extra_results() | {"n_descriptors": float(self.spec.n_features)}
+        return super().extra_results() | {"n_descriptors": float(self.n_features)}
 
 
 class DescriptorRidgeModule(DescriptorModel):

@@ -13,7 +13,11 @@ module as ``_target_`` and passes it
   (0.99, 0.999), weight decay 1e-7), completed with the trainable parameters;
 * ``scheduler`` (or null): a partial of a ``torch.optim.lr_scheduler`` scheduler stepped once
   per epoch (thesis: MultiStepLR, lr halved at the configured epochs), completed with the
-  optimizer.
+  optimizer; or of :class:`~interplay.glass.models.RunLengthLR` (``per_step``), completed with
+  the optimizer and the run's total optimizer steps and stepped every step, so that its lr
+  drops sit at fractions of ``trainer.max_epochs`` whatever the budget;
+* ``gradient_clip_norm`` (or null): clip the global gradient norm before every step (Bapst et
+  al.: 1.0); ``trainer.gradient_clip_val``, when set, takes precedence.
 
 Loss (MSE per timescale, summed over timescales, Fig. 2.9), label normalisation, validation /
 test observables and outputs are those of :class:`~interplay.glass.models._base.PropensityBase`,
@@ -28,7 +32,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from interplay.core import check_positive
+from interplay.core import ConfigError, check_positive
 from interplay.glass.models._base import HPARAMS_IGNORE, PropensityBase
 
 log = logging.getLogger(__name__)
@@ -60,7 +64,8 @@ class PropensityModule(PropensityBase):
         target_norm: regress per-timescale standardised propensities (training-set mean / std,
             computed at the start of fit and stored in the checkpoint); predictions are mapped
             back to propensity units. False = raw MSE as in the thesis.
-        figures, g4_r_max, g4_bins, output_dir, bootstrap: see
+        gradient_clip_norm: global L2 norm the gradients are clipped to (None: no clipping).
+        figures, g4_r_max, g4_bins, output_dir, bootstrap, loss_types: see
             :class:`~interplay.glass.models._base.PropensityBase`.
     """
 
@@ -78,6 +83,8 @@ class PropensityModule(PropensityBase):
         g4_bins: int = 44,
         output_dir: str | None = None,
         bootstrap: dict | None = None,
+        loss_types: Sequence[int] | None = None,
+        gradient_clip_norm: float | None = None,
     ):
         if time_indices is not None:
             time_indices = [int(t) for t in time_indices]
@@ -90,6 +97,12 @@ class PropensityModule(PropensityBase):
             g4_bins=g4_bins,
             output_dir=output_dir,
             bootstrap=bootstrap,
+            loss_types=loss_types,
+        )
+        self.gradient_clip_norm = (
+            None
+            if gradient_clip_norm is None
+            else check_positive("model.gradient_clip_norm", gradient_clip_norm)
         )
         self.save_hyperparameters(ignore=HPARAMS_IGNORE)
         lr = getattr(optimizer, "keywords", {}).get("lr")
@@ -116,12 +129,36 @@ class PropensityModule(PropensityBase):
         lr = self.optimizers().param_groups[0]["lr"]
         self.log("train/lr", float(lr), on_step=False, on_epoch=True, batch_size=1)
 
+    def configure_gradient_clipping(
+        self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None
+    ) -> None:
+        """``trainer.gradient_clip_val`` if set, else ``model.gradient_clip_norm`` (global
+        norm over all parameters, as Bapst et al.'s ``clip_by_global_norm``)."""
+        if gradient_clip_val is None and self.gradient_clip_norm is not None:
+            gradient_clip_val, gradient_clip_algorithm = self.gradient_clip_norm, "norm"
+        self.clip_gradients(optimizer, gradient_clip_val, gradient_clip_algorithm)
+
+    def total_steps(self) -> float:
+        """Optimizer steps of the whole run, from the Trainer (for run-length schedules)."""
+        if self._trainer is None:
+            raise ConfigError(
+                "a run-length scheduler (model.scheduler: RunLengthLR) needs the Trainer's "
+                "run length: train through train.py / a Trainer, or use another scheduler"
+            )
+        return self.trainer.estimated_stepping_batches
+
     def configure_optimizers(self):
         """The configured optimizer on the trainable parameters; the scheduler, if any, is
-        stepped once per epoch (§2.4.3: lr halved at the milestone epochs)."""
+        stepped once per epoch (§2.4.3: lr halved at the milestone epochs), or once per step
+        with the run length when it is a run-length schedule (``per_step``)."""
         params = [p for p in self.parameters() if p.requires_grad]
         opt = self.optimizer_factory(params)
         if self.scheduler_factory is None:
             return opt
-        sched = self.scheduler_factory(opt)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+        target = getattr(self.scheduler_factory, "func", self.scheduler_factory)
+        if getattr(target, "per_step", False):
+            sched = self.scheduler_factory(opt, total_steps=self.total_steps())
+            interval = "step"
+        else:
+            sched, interval = self.scheduler_factory(opt), "epoch"
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": interval}}

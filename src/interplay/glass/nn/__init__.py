@@ -5,7 +5,14 @@ of Bapst et al. and the structural descriptors of the baselines. The networks ar
 of ``conf/model/*.yaml`` (a partial completed with ``n_node_scalars`` / ``n_timescales`` by
 :class:`interplay.glass.models.PropensityModule`)."""
 
-from interplay.glass.nn._bapst import EDGE_FEATURES, BapstGNN, EdgeUpdate, mlp
+from interplay.glass.nn._bapst import (
+    EDGE_FEATURES,
+    BapstGNN,
+    EdgeUpdate,
+    mlp,
+    random_cube_symmetry,
+    variance_scaling_,
+)
 from interplay.glass.nn._descriptors import (
     DESCRIPTOR_CACHE,
     DescriptorCache,
@@ -41,6 +48,8 @@ __all__ = [
     "EdgeUpdate",
     "FastKernel",
     "mlp",
+    "random_cube_symmetry",
+    "variance_scaling_",
     "real_spherical_harmonics_upto",
     "CONV_IMPLS",
     "E3nnKernel",

@@ -5,6 +5,7 @@ command is tested in tests/unit/glass/analysis."""
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 
@@ -15,6 +16,7 @@ from helpers import compose_config
 from model_contract import periodic_graph, random_transform, transformed
 from torch_geometric.data import Batch
 
+from interplay.core import ConfigError, DataError
 from interplay.glass.models import (
     DescriptorRidgeModule,
     PropensityBase,
@@ -27,6 +29,7 @@ from interplay.glass.nn import (
     DescriptorCache,
     DescriptorSpec,
     compute_descriptors,
+    random_cube_symmetry,
     real_spherical_harmonics_upto,
     spec_from_config,
 )
@@ -133,6 +136,39 @@ def test_bapst_gnn_parameter_count_and_vector_edges():
     assert n_par == core + enc + dec
 
 
+def test_bapst_faithful_options_against_explicit_references():
+    """Self-edges = the same network on a graph with explicit zero-vector loops; the
+    augmentation draws cube symmetries (orthogonal, entries 0 / +-1) in training only; the
+    variance-scaling init has std sqrt(1 / fan_in); Bessel edges handle r = 0."""
+    g = periodic_graph(seed=6)
+    torch.manual_seed(0)
+    kw = dict(n_timescales=2, hidden=16, n_recurrences=2, edge_features="vector")
+    net = BapstGNN(**kw, self_edges=True, augment=True).eval()
+    ref = BapstGNN(**kw)
+    ref.load_state_dict(net.state_dict())
+    loops = torch.arange(g.num_nodes).expand(2, -1)
+    h = g.clone()
+    h.edge_index = torch.cat([g.edge_index, loops], dim=1)
+    h.edge_vec = torch.cat([g.edge_vec, torch.zeros(g.num_nodes, 3)])
+    with torch.no_grad():
+        torch.testing.assert_close(net(g), ref.eval()(h))
+        assert torch.equal(net(g), net(g))  # eval: no augmentation
+        net.train()
+        outs = {tuple(net(g)[:3, 0].tolist()) for _ in range(6)}
+    assert len(outs) > 1  # training: a random cube symmetry per forward pass
+    for _ in range(5):
+        m = random_cube_symmetry()
+        torch.testing.assert_close(m @ m.T, torch.eye(3))
+        assert set(m.abs().sum(dim=0).tolist()) == {1.0}
+    big = BapstGNN(hidden=256, init="variance_scaling")
+    w = big.node_update[2].weight  # (256, 256): fan_in 256
+    assert float(w.std()) == pytest.approx(256**-0.5, rel=0.05)
+    bessel = BapstGNN(n_timescales=1, edge_features="bessel", self_edges=True, message_norm=True)
+    assert torch.isfinite(bessel(g)).all()
+    with pytest.raises(ConfigError, match="augment"):
+        BapstGNN(edge_features="distance", augment=True)
+
+
 # --------------------------------------------------------------------------- closed form
 def test_ridge_fit_matches_sklearn_and_lstsq():
     from sklearn.linear_model import Ridge
@@ -202,6 +238,32 @@ def test_closed_form_modules_fit_in_one_pass_and_predict():
     np.testing.assert_allclose(ridge.coef[0].numpy(), sk.coef_, rtol=1e-6, atol=1e-8)
 
 
+def test_descriptor_models_use_the_epot_column():
+    """data.epot adds one node input after the one-hot type: the baselines get it as one more
+    descriptor, and fit it -- a label that depends on E_pot alone is predicted with it
+    (rho > 0.9) and not without it (the structure is independent of the random E_pot)."""
+    rng = np.random.default_rng(4)
+    spec = spec_from_config(radial_n=4, angular_centers=[1.0, 1.5], l_max=2, cg_levels=0)
+    graphs = []
+    for seed in range(3):
+        g = periodic_graph(seed=seed, n_t=1)
+        epot = torch.as_tensor(rng.normal(size=g.num_nodes), dtype=torch.float32)
+        g.x, g.y = torch.cat([g.x, epot[:, None]], dim=1), 0.2 * epot[:, None] + 1.0
+        graphs.append(g)
+    batch, test = Batch.from_data_list(graphs[:2]), graphs[2]
+    for cls in (DescriptorRidgeModule, SoftnessSVMModule):
+        rho = {}
+        for n_scalars in (2, 3):
+            m = cls(net=spec, n_node_scalars=n_scalars, n_timescales=1, figures=False)
+            m.fit_closed_form([batch])
+            assert m.extra_results()["n_descriptors"] == spec.n_features + n_scalars - 2
+            pred = m(test)[:, 0].detach().numpy()
+            rho[n_scalars] = np.corrcoef(pred, test.y[:, 0].numpy())[0, 1]
+        assert rho[3] > 0.9 and abs(rho[2]) < 0.5, (cls.__name__, rho)
+    with pytest.raises(DataError, match="node inputs"):  # a graph without the E_pot column
+        m(periodic_graph(seed=7, n_t=1))
+
+
 def test_all_models_share_the_evaluation_base():
     for cls in (PropensityModule, DescriptorRidgeModule, SoftnessSVMModule):
         assert issubclass(cls, PropensityBase)
@@ -214,19 +276,25 @@ TINY = [
     "++trainer.limit_val_batches=1", "trainer.enable_progress_bar=false",
     "trainer.enable_model_summary=false", "callbacks=none", "logger=csv", "model.figures=false",
 ]  # fmt: skip
+# run-length schedule (lr halved at 50 % of the run), best checkpoint by val/pearson_A, tested
+RECIPE = ["schedule=run_length", "model.scheduler.milestones=[0.5]", "callbacks=best",
+          "test_ckpt_path=best", "trainer.max_epochs=2"]  # fmt: skip
 
 
 @pytest.mark.parametrize(
     "overrides",
     [["model=bapst_gnn", "model.net.n_recurrences=2"],
      ["model=descriptor_ridge", "trainer.max_epochs=3"], ["model=softness_svm"],
-     ["model=se3gnn_invariant"], ["model=se3gnn", "model.net.l_max=0", "model.net.n_layers=2"]],
-    ids=["bapst_gnn", "descriptor_ridge", "softness_svm", "se3gnn_invariant", "se3gnn_lmax0"],
+     ["model=se3gnn_invariant", *RECIPE],
+     ["model=se3gnn", "model.net.l_max=0", "model.net.n_layers=2"]],
+    ids=["bapst_gnn", "descriptor_ridge", "softness_svm", "se3gnn_invariant_recipe",
+         "se3gnn_lmax0"],
 )  # fmt: skip
 def test_train_py_end_to_end(tmp_path, overrides):
     from interplay.runs import train_and_test as run
 
-    cfg = compose_config([*TINY, *overrides], output_dir=tmp_path)
+    base = [o for o in TINY if not (o == "callbacks=none" and "callbacks=best" in overrides)]
+    cfg = compose_config([*base, *overrides], output_dir=tmp_path)
     run(cfg)
     res = json.loads((tmp_path / "results.json").read_text())
     keys = ("test/pearson_A", "test/pearson_A_t0", "test/pearson_A_t9", "test/pearson_B_t9",
@@ -237,3 +305,9 @@ def test_train_py_end_to_end(tmp_path, overrides):
     if "descriptor" in overrides[0]:
         assert res["epochs"] == 1  # closed form: one pass whatever max_epochs says
         assert res["test/pearson_A_t0"] > 0.2
+    if overrides[1:] == RECIPE:  # 2 epochs x 2 steps, lr halved at 50 % of the run
+        assert res["optimizer_steps"] == 4
+        assert len(list((tmp_path / "checkpoints").glob("best_*.ckpt"))) == 1
+        rows = list(csv.DictReader(next(tmp_path.rglob("metrics.csv")).open()))
+        lr = [float(r["train/lr"]) for r in rows if r.get("train/lr")]
+        assert lr == pytest.approx([3e-3, 1.5e-3])  # se3gnn_small's lr 3e-3, then halved

@@ -30,8 +30,17 @@ class TestSE3GNNInvariant(PropensityModelContract):
 
 
 class TestBapstGNN(PropensityModelContract):
+    """Faithful to Bapst et al.: raw edge vectors, so not rotation-invariant."""
+
     model_name = "bapst_gnn"
     overrides = ["model.net.n_recurrences=3"]
+    rotation_invariant = False
+
+
+class TestBapstGNNBessel(PropensityModelContract):
+    model_name = "bapst_gnn_bessel"
+    # RunLengthLR needs a Trainer's run length (tested in test_recipes.py)
+    overrides = ["model.net.n_recurrences=2", "model.scheduler=null"]
 
 
 class TestDescriptorRidge(PropensityModelContract):
