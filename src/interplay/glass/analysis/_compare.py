@@ -9,11 +9,12 @@ steps, epochs, training and wall time -- and a warning when the gradient-trained
 different numbers of optimizer steps --, then ρ_A per timescale) and ``comparison.json``
 into the output directory.
 
-Models (``models``): ``se3gnn_small``, ``se3gnn_invariant`` (se3gnn_small with l_max = 0),
-``bapst_gnn``, ``descriptor_ridge``, ``softness_svm``. Datasets (``datasets``): the entries of
-``dataset_settings`` in conf/compare.yaml -- ``ka3d`` (the embedded simulated data at the
-default T of conf/data/ka3d.yaml) and ``botan`` (Shiba et al. T = 0.44 sample,
-``botan_root``), each with its train.py overrides and default budget.
+Models (``models``): any glass model of ``conf/model`` (``train.py model=<name>``); the
+default list is in conf/compare.yaml (se3gnn_small, se3gnn_invariant = se3gnn_small with
+l_max = 0, bapst_gnn, bapst_gnn_bessel, descriptor_ridge, softness_svm). Datasets
+(``datasets``): the entries of ``dataset_settings`` in conf/compare.yaml -- ``ka3d`` (the
+embedded simulated data at the default T of conf/data/ka3d.yaml) and ``botan`` (Shiba et al.
+T = 0.44 sample, ``botan_root``), each with its train.py overrides and default budget.
 
 CPU budget knobs: ``epochs`` / ``minutes`` per gradient-trained model and dataset
 (``{ka3d:12,botan:40}`` style or one number for all); the closed-form models always use one
@@ -46,14 +47,13 @@ from interplay.core.config import conf_dir, project_root
 
 log = logging.getLogger(__name__)
 
-MODELS: dict[str, list[str]] = {
-    "se3gnn_small": ["model=se3gnn_small"],
-    "se3gnn_invariant": ["model=se3gnn_invariant"],  # se3gnn_small with l_max = 0
-    "bapst_gnn": ["model=bapst_gnn"],
-    "descriptor_ridge": ["model=descriptor_ridge"],
-    "softness_svm": ["model=softness_svm"],
-}
+#: Models fitted in one closed-form pass (no optimizer steps to compare).
 CLOSED_FORM = {"descriptor_ridge", "softness_svm"}
+
+
+def available_models() -> list[str]:
+    """Every ``conf/model/<name>.yaml``: a comparison row is ``train.py model=<name>``."""
+    return sorted(p.stem for p in (conf_dir() / "model").glob("*.yaml"))
 
 
 @dataclass
@@ -134,7 +134,7 @@ def run_one(model: str, ds: Dataset, out: Path, extra: list[str], threads: int) 
 
     run_dir = out / ds.name / model
     overrides = [
-        *MODELS[model],
+        f"model={model}",
         *ds.overrides,
         f"trainer.max_epochs={1 if model in CLOSED_FORM else ds.epochs}",
         "trainer.enable_progress_bar=false",
@@ -275,9 +275,9 @@ def compare(
     threads: int = 1,
 ) -> list[Row]:
     """Train every model on every dataset; write ``comparison.md`` / ``.json`` into ``out``."""
-    unknown = [m for m in models if m not in MODELS]
+    unknown = [m for m in models if m not in available_models()]
     if unknown:
-        raise ConfigError(f"models={unknown}: unknown; choose from {sorted(MODELS)}")
+        raise ConfigError(f"models={unknown}: unknown; choose from {available_models()}")
     table = dataset_table(settings)
     unknown = [d for d in dataset_names if d not in table]
     if unknown:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from helpers import compose_config
 
+from interplay.core import ConfigError
 from interplay.glass.analysis import compare_from_config
-from interplay.glass.analysis._compare import Row, budget_warning, markdown_table
+from interplay.glass.analysis._compare import Row, budget_warning, compare, markdown_table
 
 
 def test_compare_quick_writes_table(tmp_path):
@@ -45,3 +47,11 @@ def test_unequal_step_budgets_are_named():
     assert "se3gnn_small 360" in warning and "bapst_gnn 120" in warning
     table = markdown_table(rows)
     assert "Unequal budgets" in table and "0.400 [0.300, 0.500]" in table
+
+
+def test_default_models_exist_and_unknown_ones_are_named(tmp_path):
+    cfg = compose_config(config_name="compare")
+    for name in cfg.models:  # every default row is a model config train.py can compose
+        compose_config([f"model={name}"])
+    with pytest.raises(ConfigError, match="models=\\['nope'\\]: unknown"):
+        compare(["nope"], ["ka3d"], tmp_path, cfg.dataset_settings)
