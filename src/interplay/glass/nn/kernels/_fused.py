@@ -87,36 +87,50 @@ def reset_fused_extension() -> None:
 
 
 class _Tables:
-    """The plan as flat tensors for the C++ loop (one per dtype): per piece ``meta`` row
-    (in_start, C, A, K, n_trip, out_start, first / last non-zero of M, first triplet bound),
-    the non-zeros ``M[b, a * K + k]`` and the k bounds of every triplet."""
+    """The plan as flat tensors for the C++ loop (one per dtype). Channels are the innermost
+    axis everywhere: node features ``[piece][a][c]`` (``h_perm``: columns of e3nn's
+    ``[c][a]``), radial weights ``[t][c]`` per piece (e3nn's own order), messages
+    ``[piece][k][c]`` (``to_e3nn`` / ``from_e3nn``: the maps to and from e3nn's output layout).
+    Per piece a ``meta`` row (in_start, C, A, K, n_trip, out_start, first / last non-zero,
+    offsets in ``tk`` of its per-k non-zero pointers and of its triplet bounds); the non-zeros
+    ``M[b, a, k]`` of the fast plan's table, grouped by k."""
 
     def __init__(self, pieces, dtype: torch.dtype):
-        meta, nb, nak, nv, tk = [], [], [], [], []
+        meta, nb, na, nv, tk, h_perm, to_e3nn, from_e3nn = [], [], [], [], [], [], [], []
         out_start = 0
         for p in pieces:
-            m = p.matrix  # (B, A * K) float64
-            b, ak = torch.nonzero(m, as_tuple=True)
-            sizes = torch.bincount(p.w_index[: p.k_total], minlength=p.n_trip)  # triplet of k
-            bounds = [0, *sizes.cumsum(0).tolist()]
+            m = p.matrix.view(-1, p.dim, p.k_total)  # (B, A, K) float64
+            b, a, k = torch.nonzero(m, as_tuple=True)
+            by_k = torch.argsort(k, stable=True)
+            b, a, k = b[by_k], a[by_k], k[by_k]
+            kptr = [len(nb), *(len(nb) + torch.bincount(k, minlength=p.k_total).cumsum(0)).tolist()]
+            trip = p.w_index[: p.k_total]  # triplet of every message column k (channel 0)
+            bounds = [0, *torch.bincount(trip, minlength=p.n_trip).cumsum(0).tolist()]
             meta.append(
-                [p.in_start, p.mul, p.dim, p.k_total, p.n_trip, out_start, len(nb),
-                 len(nb) + len(b), len(tk)]
+                [p.in_start, p.mul, p.dim, p.k_total, p.n_trip, out_start, len(nb), len(nb) + len(b),
+                 len(tk), len(tk) + len(kptr)]
             )  # fmt: skip
             nb += b.tolist()
-            nak += ak.tolist()
-            nv += m[b, ak].tolist()
-            tk += bounds
+            na += a.tolist()
+            nv += m[b, a, k].tolist()
+            tk += kptr + bounds
+            c_a = p.in_start + torch.arange(p.mul * p.dim).view(p.mul, p.dim)  # e3nn [c][a]
+            h_perm.append(c_a.T.flatten())
+            from_e3nn.append(p.mid_index.view(p.mul, p.k_total).T.flatten())  # [k][c]
             out_start += p.mul * p.k_total
         self.meta = torch.tensor(meta, dtype=torch.long)
         self.nnz_b = torch.tensor(nb, dtype=torch.long)
-        self.nnz_ak = torch.tensor(nak, dtype=torch.long)
+        self.nnz_a = torch.tensor(na, dtype=torch.long)
         self.nnz_v = torch.tensor(nv, dtype=torch.float64).to(dtype)
         self.tk = torch.tensor(tk, dtype=torch.long)
         self.out_dim = out_start
+        self.h_perm = torch.cat(h_perm)
+        self.h_inv = torch.argsort(self.h_perm)
+        self.from_e3nn = torch.cat(from_e3nn)  # e3nn column of every internal column
+        self.to_e3nn = torch.argsort(self.from_e3nn)
 
     def args(self):
-        return self.meta, self.nnz_b, self.nnz_ak, self.nnz_v, self.tk
+        return self.meta, self.nnz_b, self.nnz_a, self.nnz_v, self.tk
 
 
 def centre_csr(edge_dst: torch.Tensor, num_nodes: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -136,14 +150,14 @@ class _FusedConv(torch.autograd.Function):
     @staticmethod
     def forward(ctx, h, sh, edge_src, edge_dst, num_nodes, kernel, ext, *weights):
         tables = kernel.tables(h.dtype)
-        h, sh = h.contiguous(), sh.contiguous()
+        h, sh = h.index_select(1, tables.h_perm), sh.contiguous()  # channels innermost
         weights = [w.contiguous() for w in weights]
         order, rowptr = centre_csr(edge_dst, num_nodes)
         src = edge_src.contiguous()
         out = ext.forward(h, sh, weights, src, order, rowptr, *tables.args(), tables.out_dim)
         ctx.save_for_backward(h, sh, src, order, rowptr, *weights)
         ctx.kernel, ctx.ext = kernel, ext
-        return out.index_select(1, kernel.consts(h.device, h.dtype).perm)
+        return out.index_select(1, tables.to_e3nn)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
@@ -156,12 +170,13 @@ class _FusedConv(torch.autograd.Function):
             return None, None, *none, *(None for _ in weights)
         kernel = ctx.kernel
         tables = kernel.tables(h.dtype)
-        g = grad_out.index_select(1, kernel.mid_index(h.device)).contiguous()
+        g = grad_out.index_select(1, tables.from_e3nn)  # internal [piece][k][c] layout
         gh, gsh, *gws = ctx.ext.backward(
             h, sh, weights, src, order, rowptr, *tables.args(), g, need_h, need_sh, need_w
         )
         gws = [gw if n else None for gw, n in zip(gws, ctx.needs_input_grad[7:], strict=True)]
-        return gh if need_h else None, gsh if need_sh else None, *none, *gws
+        gh = gh.index_select(1, tables.h_inv) if need_h else None
+        return gh, gsh if need_sh else None, *none, *gws
 
 
 @register_conv_impl("fused")
@@ -172,24 +187,24 @@ class FusedKernel(FastKernel):
 
     def __init__(self, irreps_in, l_max: int):
         super().__init__(irreps_in, l_max)
+        # radial weights in e3nn's [triplet][channel] order, one contiguous block per piece
+        # (channels innermost, as everywhere in the C++ loop); the fast layout for the fallback
+        self._fast_order = self.weight_order
+        self.weight_order = None
         self._tables: dict[torch.dtype, _Tables] = {}
-        self._mid: dict[torch.device, torch.Tensor] = {}
 
     def tables(self, dtype: torch.dtype) -> _Tables:
         if dtype not in self._tables:
             self._tables[dtype] = _Tables(self.pieces, dtype)
         return self._tables[dtype]
 
-    def mid_index(self, device: torch.device) -> torch.Tensor:
-        """e3nn output column of every internal column (the inverse of ``consts.perm``)."""
-        if device not in self._mid:
-            self._mid[device] = torch.cat([p.mid_index for p in self.pieces]).to(device)
-        return self._mid[device]
-
     def forward(self, h, sh, weight, edge_src, edge_dst, num_nodes):
         ext = fused_extension() if h.device.type == "cpu" else None
         if ext is None or edge_src.numel() == 0 or h.dtype not in (torch.float32, torch.float64):
-            return super().forward(h, sh, weight, edge_src, edge_dst, num_nodes)
-        if isinstance(weight, torch.Tensor):  # (E, weight_numel) in weight_order
+            # the fast kernel's code, with its weight layout (a copy: fallback only)
+            w = weight if isinstance(weight, torch.Tensor) else torch.cat(weight, dim=1)
+            w = self.split_weights(w.index_select(1, self._fast_order.to(w.device)))
+            return super().forward(h, sh, w, edge_src, edge_dst, num_nodes)
+        if isinstance(weight, torch.Tensor):  # (E, weight_numel), e3nn order
             weight = self.split_weights(weight)
         return _FusedConv.apply(h, sh, edge_src, edge_dst, num_nodes, self, ext, *weight)
