@@ -69,7 +69,8 @@ def test_fused_matches_e3nn(l_max):
     within the issue's 1e-5, float64 within e3nn's float32 3j tables (~3e-8)."""
     irreps_in = conv_input_irreps(3, 2, l_max)
     ref, fused = E3nnKernel(irreps_in, l_max), FusedKernel(irreps_in, l_max)
-    for dtype, tol in ((torch.float32, 1e-5), (torch.float64, 1e-6)):
+    cases = ((torch.float32, 1e-5), (torch.float64, 1e-6))
+    for dtype, tol in cases[:1] if l_max >= 5 else cases:  # e3nn is slow at l_max 5-6
         args = inputs(irreps_in, l_max, ref.weight_numel, ref.irreps_mid.dim, dtype, seed=l_max)
         res_r = run(ref.to(dtype), *args)
         res_f = run(fused, *args)

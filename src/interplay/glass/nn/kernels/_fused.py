@@ -92,28 +92,27 @@ class _Tables:
     ``[c][a]``), radial weights ``[t][c]`` per piece (e3nn's own order), messages
     ``[piece][k][c]`` (``to_e3nn`` / ``from_e3nn``: the maps to and from e3nn's output layout).
     Per piece a ``meta`` row (in_start, C, A, K, n_trip, out_start, first / last non-zero,
-    offsets in ``tk`` of its per-k non-zero pointers and of its triplet bounds); the non-zeros
-    ``M[b, a, k]`` of the fast plan's table, grouped by k."""
+    offset in ``tk`` of its column -> triplet map, unused); the non-zeros ``M[b, a, k]`` of the
+    fast plan's table as (b, a, k, value) lists."""
 
     def __init__(self, pieces, dtype: torch.dtype):
-        meta, nb, na, nv, tk, h_perm, to_e3nn, from_e3nn = [], [], [], [], [], [], [], []
+        meta, nb, na, nk, nv, tk, h_perm, from_e3nn = [], [], [], [], [], [], [], []
         out_start = 0
         for p in pieces:
             m = p.matrix.view(-1, p.dim, p.k_total)  # (B, A, K) float64
+            # (b, a, k) order: consecutive non-zeros mostly update different k (no store-to-load
+            # chains in the flat loops of fused_conv.cpp)
             b, a, k = torch.nonzero(m, as_tuple=True)
-            by_k = torch.argsort(k, stable=True)
-            b, a, k = b[by_k], a[by_k], k[by_k]
-            kptr = [len(nb), *(len(nb) + torch.bincount(k, minlength=p.k_total).cumsum(0)).tolist()]
             trip = p.w_index[: p.k_total]  # triplet of every message column k (channel 0)
-            bounds = [0, *torch.bincount(trip, minlength=p.n_trip).cumsum(0).tolist()]
             meta.append(
                 [p.in_start, p.mul, p.dim, p.k_total, p.n_trip, out_start, len(nb), len(nb) + len(b),
-                 len(tk), len(tk) + len(kptr)]
+                 len(tk), 0]
             )  # fmt: skip
             nb += b.tolist()
             na += a.tolist()
+            nk += k.tolist()
             nv += m[b, a, k].tolist()
-            tk += kptr + bounds
+            tk += trip.tolist()
             c_a = p.in_start + torch.arange(p.mul * p.dim).view(p.mul, p.dim)  # e3nn [c][a]
             h_perm.append(c_a.T.flatten())
             from_e3nn.append(p.mid_index.view(p.mul, p.k_total).T.flatten())  # [k][c]
@@ -121,6 +120,7 @@ class _Tables:
         self.meta = torch.tensor(meta, dtype=torch.long)
         self.nnz_b = torch.tensor(nb, dtype=torch.long)
         self.nnz_a = torch.tensor(na, dtype=torch.long)
+        self.nnz_k = torch.tensor(nk, dtype=torch.long)
         self.nnz_v = torch.tensor(nv, dtype=torch.float64).to(dtype)
         self.tk = torch.tensor(tk, dtype=torch.long)
         self.out_dim = out_start
@@ -130,7 +130,7 @@ class _Tables:
         self.to_e3nn = torch.argsort(self.from_e3nn)
 
     def args(self):
-        return self.meta, self.nnz_b, self.nnz_a, self.nnz_v, self.tk
+        return self.meta, self.nnz_b, self.nnz_a, self.nnz_k, self.nnz_v, self.tk
 
 
 def centre_csr(edge_dst: torch.Tensor, num_nodes: int) -> tuple[torch.Tensor, torch.Tensor]:
