@@ -104,10 +104,8 @@ class _Tables:
             # chains in the flat loops of fused_conv.cpp)
             b, a, k = torch.nonzero(m, as_tuple=True)
             trip = p.w_index[: p.k_total]  # triplet of every message column k (channel 0)
-            meta.append(
-                [p.in_start, p.mul, p.dim, p.k_total, p.n_trip, out_start, len(nb), len(nb) + len(b),
-                 len(tk), 0]
-            )  # fmt: skip
+            nz = (len(nb), len(nb) + len(b))
+            meta.append([p.in_start, p.mul, p.dim, p.k_total, p.n_trip, out_start, *nz, len(tk), 0])
             nb += b.tolist()
             na += a.tolist()
             nk += k.tolist()
