@@ -1,5 +1,7 @@
-"""Speed and peak memory of the SE(3) convolution kernels ``e3nn`` (reference) vs ``fast``,
-measured in one run: forward + backward of ONE layer on a KA-like graph.
+"""Speed and peak memory of the SE(3) convolution kernels ``e3nn`` (reference), ``fast``,
+``fused`` (and any other registered one, ``--impls``), measured in one run: forward + backward of
+ONE layer on a KA-like graph, with the useful FLOPs and bytes of the layer (:func:`work_model`),
+the achieved GFLOP/s and fraction of the machine's measured peak (a float32 matmul).
 
     PYTHONPATH=src python benchmarks/conv.py                       # full table (long)
     PYTHONPATH=src python benchmarks/conv.py --lmax 3 --channels 8 --n 4096   # one case
@@ -31,6 +33,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -112,10 +115,51 @@ def worker(
         peak = torch.cuda.max_memory_allocated() - base
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss0
-    res = {"time": min(times), "peak": max(peak, 0), "edges": n_edges}
-    if impl == "fast" and amortise:
+    res = {"time": min(times), "times": times, "peak": max(peak, 0), "edges": n_edges}
+    res["flops"], res["bytes"] = work_model(irreps_in, l_max, n, n_edges, h.element_size())
+    if impl in ("fast", "fused") and amortise:
         res["amortised"] = _amortised(kernel, h, sh, weight, src, dst, n, repeats, sync)
     return res
+
+
+def work_model(irreps_in, l_max: int, n: int, n_edges: int, itemsize: int) -> tuple[int, int]:
+    """Useful FLOPs and compulsory bytes of one layer's forward + backward (h and the radial
+    weights need gradients, sh none), the same count for every kernel.
+
+    FLOPs, per edge and input piece (C channels, K message columns, nz non-zeros of the scaled
+    3j table M, i.e. the CG sparsity): coefficients M Y (2 nz, forward and backward), messages
+    U = sum M Y h (2 C nz, forward and again backward), weights x U (2 C K), weight gradient
+    (2 C K), w g (C K), dL/dh (2 C nz). Bytes: sh, radial weights (read twice) and their
+    gradient, both edge index rows (twice), h, the output and its gradient, dL/dh."""
+    from interplay.glass.nn.kernels import FastKernel
+
+    kernel = FastKernel(irreps_in, l_max)
+    per_edge = 0
+    for p in kernel.pieces:
+        nz = int((p.matrix != 0).sum())
+        per_edge += 4 * nz + p.mul * (6 * nz + 5 * p.k_total)
+    flops = per_edge * n_edges
+    sh_dim, w, mid = (l_max + 1) ** 2, kernel.weight_numel, kernel.irreps_mid.dim
+    edge_bytes = n_edges * (itemsize * (sh_dim + 3 * w) + 4 * 8)
+    node_bytes = n * itemsize * (2 * irreps_in.dim + 2 * mid)
+    return flops, edge_bytes + node_bytes
+
+
+def machine_peak(threads: int, size: int = 2048, repeats: int = 3) -> float:
+    """Measured peak of this machine: best GFLOP/s of a float32 (size x size) matmul."""
+    import torch
+
+    torch.set_num_threads(threads)
+    a, b = torch.rand(size, size), torch.rand(size, size)
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    return 2 * size**3 / best / 1e9
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def _leaves(h, weight) -> tuple:
@@ -184,7 +228,10 @@ def run_case(impl, l_max, channels, n, args) -> dict:
 
 
 def _fmt_time(r):
-    return r.get("skipped") or f"{r['time']:.3f} s"
+    if "times" not in r:
+        return r.get("skipped", "-")
+    t = r["times"]
+    return f"{statistics.median(t):.3f} s [{min(t):.3f}, {max(t):.3f}]"
 
 
 def _fmt_mem(r):
@@ -196,8 +243,8 @@ def main() -> None:
     ap.add_argument("--lmax", type=int, nargs="+", default=[1, 2, 3, 4, 6])
     ap.add_argument("--channels", type=int, nargs="+", default=[4, 8])
     ap.add_argument("--n", type=int, nargs="+", default=[1000, 4096])
-    ap.add_argument("--repeats", type=int, default=2, help="timed passes after one warm-up")
-    ap.add_argument("--impls", nargs="+", default=["e3nn", "fast"])
+    ap.add_argument("--repeats", type=int, default=3, help="timed passes after one warm-up")
+    ap.add_argument("--impls", nargs="+", default=["e3nn", "fast", "fused"])
     ap.add_argument("--limit", type=float, default=240.0, help="seconds per (case, kernel)")
     ap.add_argument("--mem-gb", type=float, default=20.0, help="address-space limit (CPU)")
     ap.add_argument("--threads", type=int, default=0, help="0: torch's default")
@@ -234,52 +281,64 @@ def main() -> None:
     import torch
 
     threads = args.threads or torch.get_num_threads()
+    peak = machine_peak(threads) if args.device == "cpu" else float("nan")
     print(
         f"# SE(3) conv kernel, forward + backward of one layer; device={args.device}, "
-        f"threads={threads}, best of {args.repeats}, limit {args.limit:g} s / {args.mem_gb:g} GB",
+        f"threads={threads}, {args.repeats} timed passes (median [min, max]), limit "
+        f"{args.limit:g} s / {args.mem_gb:g} GB; measured peak (float32 matmul) {peak:.0f} GFLOP/s",
         flush=True,
     )
-    head = (
-        f"{'l_max':>5} {'ch':>3} {'N':>5} {'edges':>7} | {'e3nn time':>17} {'e3nn peak':>10}"
-        f" | {'fast time':>17} {'fast peak':>10} | {'speedup':>7} {'mem ratio':>9}"
-    )
+    others = [i for i in args.impls if i != "e3nn"]
+    head = f"{'l_max':>5} {'ch':>3} {'N':>5} {'edges':>7} {'GFLOP':>6} {'MB':>5}"
+    for impl in args.impls:
+        head += f" | {impl + ' time':>27} {'peak':>8}"
+        if impl != "e3nn":
+            head += f" {'GF/s':>5} {'%peak':>5} {'vs e3nn':>7}"
     print(head)
     print("-" * len(head), flush=True)
-    speedup3 = None
-    amortised = None
+    speedups: dict[str, float] = {}
+    amortised = {}
     for l_max in args.lmax:
         for channels in args.channels:
             for n in args.n:
                 res = {impl: run_case(impl, l_max, channels, n, args) for impl in args.impls}
-                ref, fast = res.get("e3nn", {"skipped": "-"}), res.get("fast", {"skipped": "-"})
-                edges = next((r["edges"] for r in res.values() if "edges" in r), 0)
-                ratio = mem = ""
-                if "time" in ref and "time" in fast:
-                    ratio = f"{ref['time'] / fast['time']:.1f}x"
-                    if fast["peak"] > 0:
-                        mem = f"{ref['peak'] / fast['peak']:.1f}x"
-                    if (l_max, channels, n) == (3, 8, 4096):
-                        speedup3 = ref["time"] / fast["time"]
-                        if "amortised" in fast:
-                            amortised = (ref["time"], fast["amortised"])
-                print(
-                    f"{l_max:>5} {channels:>3} {n:>5} {edges:>7} | {_fmt_time(ref):>17} "
-                    f"{_fmt_mem(ref):>10} | {_fmt_time(fast):>17} {_fmt_mem(fast):>10} | "
-                    f"{ratio:>7} {mem:>9}",
-                    flush=True,
-                )
-    if amortised is not None:
-        ref_t, am = amortised
-        parts = ", ".join(f"{k} {v:.3f} s ({ref_t / v:.1f}x)" for k, v in am.items())
+                done = [r for r in res.values() if "edges" in r]
+                if not done:
+                    print(f"{l_max:>5} {channels:>3} {n:>5} all skipped: {res}", flush=True)
+                    continue
+                edges, flops, nbytes = done[0]["edges"], done[0]["flops"], done[0]["bytes"]
+                ref = res.get("e3nn", {})
+                row = f"{l_max:>5} {channels:>3} {n:>5} {edges:>7} {flops / 1e9:6.2f} "
+                row += f"{nbytes / 2**20:5.0f}"
+                for impl in args.impls:
+                    r = res[impl]
+                    row += f" | {_fmt_time(r):>27} {_fmt_mem(r):>8}"
+                    if impl == "e3nn":
+                        continue
+                    ratio = gfs = frac = ""
+                    if "times" in r:
+                        med = statistics.median(r["times"])
+                        gfs = f"{flops / med / 1e9:5.1f}"
+                        frac = f"{100 * flops / med / 1e9 / peak:4.1f}%"
+                        if "times" in ref:
+                            ratio = f"{statistics.median(ref['times']) / med:6.1f}x"
+                            if (l_max, channels, n) == (3, 8, 4096):
+                                speedups[impl] = statistics.median(ref["times"]) / med
+                    if "amortised" in r:
+                        amortised[impl] = r["amortised"]
+                    row += f" {gfs:>5} {frac:>5} {ratio:>7}"
+                print(row, flush=True)
+    for impl, am in amortised.items():
+        parts = ", ".join(f"{k} {v:.3f} s" for k, v in am.items())
         print(
-            f"# amortised (not the one-layer figure): fast, per layer, 8 layers sharing one sh "
-            f"tensor as in the paper network, l_max=3 / 8 ch / 4096: filter {parts} "
-            f"vs e3nn one layer {ref_t:.3f} s"
+            f"# amortised (not the one-layer figure): {impl}, per layer, 8 layers sharing one "
+            f"sh tensor as in the paper network, l_max=3 / 8 ch / 4096: filter {parts}"
         )
-    if speedup3 is None:
-        print("speedup l_max=3: n/a (case l_max=3, 8 channels, N=4096 not measured)")
-    else:
-        print(f"speedup l_max=3: {speedup3:.1f}x")
+    for impl in others:
+        if impl in speedups:
+            print(f"speedup l_max=3 {impl}: {speedups[impl]:.1f}x (median over passes)")
+        else:
+            print(f"speedup l_max=3 {impl}: n/a (case l_max=3, 8 ch, N=4096 not measured)")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""End-to-end training-epoch time of the SE(3)-GNN with ``conv_impl=e3nn`` vs ``conv_impl=fast``,
+"""End-to-end training-epoch time of the SE(3)-GNN with several ``conv_impl`` kernels (default:
+``fast``, the previous default, vs ``fused``, the C++ kernel; add ``e3nn`` for the reference),
 measured in one run on the real BOTAN configurations.
 
     PYTHONPATH=src python benchmarks/epoch.py --root ../shared/data/botan_T0.44
@@ -121,7 +122,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--root", default=str(ROOT.parent / "shared" / "data" / "botan_T0.44"))
     ap.add_argument("--model", default="se3gnn", help="conf/model entry (se3gnn = paper model)")
-    ap.add_argument("--impls", nargs="+", default=["e3nn", "fast"])
+    ap.add_argument("--impls", nargs="+", default=["fast", "fused"])
     ap.add_argument("--configs", type=int, default=0, help="0: all training configurations")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=float, default=900.0, help="seconds per kernel")
@@ -150,8 +151,8 @@ def main() -> None:
     results = [run_impl(impl, args) for impl in args.impls]
     epoch = {}
     print(
-        f"{'kernel':>6} | {'configs':>7} | {'s / config':>10} | {'epoch time':>22} | "
-        f"{'peak RSS':>9} | first loss"
+        f"{'kernel':>6} | {'configs':>7} | {'s / config':>10} | {'[min, max]':>15} | "
+        f"{'epoch time':>22} | {'peak RSS':>9} | first loss"
     )
     for r in results:
         head, steps = r["head"], r["steps"]
@@ -164,8 +165,10 @@ def main() -> None:
         measured = len(steps) == n_total
         epoch[r["impl"]] = sum(s["time"] for s in steps) if measured else per * n_total
         label = f"{epoch[r['impl']]:.1f} s" + ("" if measured else " (extrapolated)")
+        lo, hi = min(s["time"] for s in steps), max(s["time"] for s in steps)
         print(
-            f"{r['impl']:>6} | {len(steps):>3}/{n_total:<3} | {per:>8.2f} s | {label:>22} | "
+            f"{r['impl']:>6} | {len(steps):>3}/{n_total:<3} | {per:>8.2f} s | "
+            f"[{lo:5.2f}, {hi:5.2f}] | {label:>22} | "
             f"{steps[-1]['peak'] / 2**30:>6.2f} GB | {steps[0]['loss']:.6g}"
         )
     if results and results[0]["head"]:
@@ -174,8 +177,10 @@ def main() -> None:
             f"# {h['configs']} configurations, {h['nodes']} particles, ~{h['edges']} edges each; "
             f"{h['params']:,} parameters; {h['threads']} threads"
         )
-    if "e3nn" in epoch and "fast" in epoch:
-        print(f"epoch speedup: {epoch['e3nn'] / epoch['fast']:.1f}x")
+    base = args.impls[0]
+    for impl in args.impls[1:]:
+        if base in epoch and impl in epoch:
+            print(f"epoch speedup {impl} vs {base}: {epoch[base] / epoch[impl]:.2f}x")
 
 
 if __name__ == "__main__":

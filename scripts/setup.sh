@@ -21,3 +21,8 @@ if ! has_libmpi; then
 fi
 python -m pip install -q torch==2.13.0
 python -m pip install -q -e ".[dev,sim]"
+# compile the fused C++ convolution kernel (conv_impl=fused) once, into the torch extensions
+# cache (TORCH_EXTENSIONS_DIR, default ~/.cache/torch_extensions): tests and training then load
+# it in < 1 s; without a compiler this prints the reason and conv_impl=fused falls back to fast
+python -c "from interplay.glass.nn.kernels import build_fused; build_fused()" \
+  || echo "warning: fused conv kernel not built (conv_impl=fused will fall back to fast)" >&2

@@ -59,25 +59,65 @@ def brute_force_neighbor_list(
     return np.stack([j, i]), d[i, j]
 
 
+NEIGHBOR_BACKENDS = ("auto", "vesin", "cells")
+
+
 def periodic_neighbor_list(
     positions: np.ndarray | torch.Tensor,
     box: float | np.ndarray,
     cutoff: float = DEFAULT_CUTOFF,
+    backend: str = "auto",
 ) -> tuple[np.ndarray, np.ndarray]:
     """All ordered pairs closer than ``cutoff`` in a periodic orthorhombic box.
 
     Returns ``edge_index`` (2, E) int64 with row 0 = neighbour j (source) and row 1 = centre i
     (target), sorted by (i, j), no self loops, both directions present; and ``edge_vec`` (E, 3)
     float64 = r_j − r_i under the minimum image convention.
+
+    ``backend``: ``"vesin"`` (the maintained C++ cell list of the ``vesin`` package, used by
+    NequIP / metatensor), ``"cells"`` (this module's numpy cell list) or ``"auto"`` (vesin when
+    installed: faster, see benchmarks/neighbors.py and docs/fast_conv.md; same edges).
     """
+    if backend not in NEIGHBOR_BACKENDS:
+        raise ConfigError(f"neighbour-list backend {backend!r}: choose one of {NEIGHBOR_BACKENDS}")
     if isinstance(positions, torch.Tensor):
         positions = positions.detach().cpu().numpy()
     box = _as_box(box)
     _check_cutoff(cutoff, box)
     x = np.mod(np.asarray(positions, dtype=np.float64), box)
-    n = x.shape[0]
     if x.ndim != 2 or x.shape[1] != 3:
         raise ConfigError(f"positions must be (N, 3), got {x.shape}")
+    if backend == "auto":
+        backend = "vesin" if _vesin() is not None else "cells"
+    if backend == "vesin":
+        if _vesin() is None:
+            raise ConfigError("neighbour-list backend 'vesin' is not installed: pip install vesin")
+        return _vesin_neighbor_list(x, box, cutoff)
+    return _cell_list(x, box, cutoff)
+
+
+def _vesin():
+    try:
+        import vesin
+    except ImportError:
+        return None
+    return vesin
+
+
+def _vesin_neighbor_list(x: np.ndarray, box: np.ndarray, cutoff: float):
+    """vesin's full periodic list, in this module's convention (j -> i, sorted by (i, j))."""
+    nl = _vesin().NeighborList(cutoff=cutoff, full_list=True)
+    i, j, d = nl.compute(points=x, box=np.diag(box), periodic=True, quantities="ijD")
+    # vesin keeps pairs with r <= cutoff; this module (and the brute force) r < cutoff
+    keep = (d * d).sum(1) < cutoff * cutoff
+    i, j, d = i[keep].astype(np.int64), j[keep].astype(np.int64), d[keep]
+    srt = np.lexsort((j, i))
+    return np.stack([j[srt], i[srt]]), d[srt]
+
+
+def _cell_list(x: np.ndarray, box: np.ndarray, cutoff: float):
+    """numpy cell list (fallback when vesin is not installed)."""
+    n = x.shape[0]
     n_cells = np.floor(box / cutoff).astype(np.int64)
     if (n_cells < 3).any():  # tiny box: 27 neighbour cells would alias; all pairs is cheap here
         return brute_force_neighbor_list(x, box, cutoff)

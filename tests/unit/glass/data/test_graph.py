@@ -25,11 +25,12 @@ def _sorted(edge_index, vec):
         (700, (9.0, 9.0, 9.0), 1.37),
     ],
 )
-def test_cell_list_equals_brute_force(n, box, cutoff):
+@pytest.mark.parametrize("backend", ["cells", "vesin"])
+def test_cell_list_equals_brute_force(n, box, cutoff, backend):
     rng = np.random.default_rng(n)
     box = np.array(box)
     x = rng.uniform(-box, 2 * box, (n, 3))  # also unwrapped input
-    ei, ev = periodic_neighbor_list(x, box, cutoff)
+    ei, ev = periodic_neighbor_list(x, box, cutoff, backend=backend)
     eb, vb = _sorted(*brute_force_neighbor_list(np.mod(x, box), box, cutoff))
     np.testing.assert_array_equal(ei, eb)
     np.testing.assert_allclose(ev, vb, atol=1e-12)
@@ -56,6 +57,8 @@ def test_particle_near_boundary_sees_images():
 def test_cutoff_larger_than_half_box_is_an_error():
     with pytest.raises(ConfigError, match="exceeds half the smallest box edge"):
         periodic_neighbor_list(np.zeros((4, 3)), (3.0, 10.0, 10.0), 2.0)
+    with pytest.raises(ConfigError, match="choose one of"):
+        periodic_neighbor_list(np.zeros((4, 3)), 10.0, 2.0, backend="kdtree")
 
 
 def test_shared_random_ka_graph_builder():

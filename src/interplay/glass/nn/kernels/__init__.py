@@ -1,6 +1,7 @@
 """Tensor-product kernels of the SE(3) convolution (``model.net.conv_impl``): the contract
-(:class:`TensorProductKernel`), the registry, the e3nn reference and the fast channel-wise
-kernel (docs/fast_conv.md). Importing this package registers every kernel."""
+(:class:`TensorProductKernel`), the registry, the e3nn reference, the fast channel-wise
+kernel and its fused C++ version (docs/fast_conv.md). Importing this package registers every
+kernel."""
 
 from interplay.glass.nn.kernels._base import (
     CONV_IMPLS,
@@ -13,15 +14,25 @@ from interplay.glass.nn.kernels._base import (
 )
 from interplay.glass.nn.kernels._e3nn import E3nnKernel
 from interplay.glass.nn.kernels._fast import FastKernel
+from interplay.glass.nn.kernels._fused import (
+    FusedBuildError,
+    FusedKernel,
+    build_fused,
+    reset_fused_extension,
+)
 
 __all__ = [
     "CONV_IMPLS",
     "E3nnKernel",
     "FastKernel",
+    "FusedBuildError",
+    "FusedKernel",
     "TensorProductKernel",
+    "build_fused",
     "Triplet",
     "make_kernel",
     "register_conv_impl",
+    "reset_fused_extension",
     "sh_irreps",
     "triplets",
 ]
