@@ -6,6 +6,8 @@ for every method; reweighting is checked against an explicitly duplicated data s
 
 import pytest
 import torch
+from helpers import compose_config
+from hydra.utils import instantiate
 
 from interplay import ConfigError
 from interplay.imbalance import intrinsic_imbalance
@@ -89,7 +91,7 @@ def _trained(method: str, rho: float) -> tuple[SphericalPerceptron, TeacherStude
     dm.setup()
     model = SphericalPerceptron(n_features=30, n_replicas=3, lr=0.5, batch_size=6, seed=2)
     model.log = lambda *a, **k: None  # no trainer attached
-    for epoch in range(3):
+    for _epoch in range(3):
         for i, batch in enumerate(dm.train_dataloader()):
             model.training_step(batch, i)
     return model, dm
@@ -126,3 +128,17 @@ def test_methods_share_the_fixed_set_and_batches_carry_the_weights():
     # each sample keeps its own class's weight: positives 0.5/(22/80), negatives 0.5/(58/80)
     expected = torch.where(y.bool(), 0.5 * 80 / 22, 0.5 * 80 / 58).float()
     assert torch.allclose(w, expected)
+
+
+def test_imbalance_method_composes_with_the_rho_regimes(tmp_path):
+    """``imbalance=<regime> imbalance.method=<m>``: the group sets rho, the key the method."""
+    base = ["data=teacher_student", "data.N=10"]
+    assert instantiate(compose_config(base, output_dir=tmp_path).data).method == "resample"
+    cfg = compose_config([*base, "imbalance=balanced", "imbalance.method=oversample"], "train",
+                         tmp_path)  # fmt: skip
+    dm = instantiate(cfg.data)
+    assert (dm.method, dm.rho_train) == ("oversample", 0.5)
+    bad = compose_config([*base, "imbalance.method=smote"], output_dir=tmp_path)
+    with pytest.raises(Exception, match="imbalance.method") as info:
+        instantiate(bad.data)
+    assert isinstance(info.value.__cause__ or info.value, ConfigError)  # Hydra wraps it
