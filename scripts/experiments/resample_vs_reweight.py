@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 
 from interplay.core import COLORS, new_figure, save_figure, write_csv
+from interplay.imbalance import intrinsic_imbalance
 
 METHODS = ("resample", "undersample", "oversample", "reweight")
 METRICS = {"test/balanced_accuracy": "a_bal", "test/R": "R"}
@@ -92,7 +93,13 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def plot(table: pd.DataFrame, path: Path) -> None:
+def natural_rho(sweep: Path) -> float:
+    """rho0(b0) of the fixed data set (eq. 1.35), b0 from the sweep's first job config."""
+    config = next(sweep.glob("*/.hydra/config.yaml"))
+    return intrinsic_imbalance(float(yaml.safe_load(config.read_text())["data"]["b0"]))
+
+
+def plot(table: pd.DataFrame, rho0: float, path: Path) -> None:
     fig, axes = new_figure((9.0, 3.6), ncols=2)
     for color, method in zip(COLORS, METHODS, strict=False):
         sub = table[table.method == method]
@@ -100,10 +107,11 @@ def plot(table: pd.DataFrame, path: Path) -> None:
             ax.errorbar(sub.effective_rho, sub[name], yerr=sub[f"{name}_sem"], color=color,
                         marker="o", capsize=2, label=method)  # fmt: skip
     for ax, label in zip(axes, ("balanced accuracy (rho_test = 1/2)", "R = w.w0/N"), strict=True):
+        ax.axvline(rho0, color="grey", linestyle=":", label="rho0 (the fixed set)")
         ax.set_xlabel("effective rho (fraction of positives the loss sees)")
         ax.set_ylabel(label)
     axes[0].legend()
-    fig.suptitle("SGD perceptron: resampling vs reweighting (rho0 = 0.274)")
+    fig.suptitle(f"SGD perceptron: resampling vs reweighting (rho0 = {rho0:.3f})")
     save_figure(fig, path, dpi=120, bbox_inches="tight")
 
 
@@ -121,7 +129,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     table = summarise(load(args.sweeps), args.reference)
     write_csv(csv, table)
-    plot(table, png)
+    plot(table, natural_rho(args.sweeps[0]), png)
     print(markdown(table))
 
 
