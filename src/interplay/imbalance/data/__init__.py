@@ -1,4 +1,5 @@
-"""Data of chapter 1: teacher-student sampling (eqs. 1.32-1.36), imbalance regimes, AD image
+"""Data of chapter 1: teacher-student sampling (eqs. 1.32-1.36), imbalance regimes and methods
+(resample, under/over-sample, reweight), AD image
 datasets (digits, CIFAR-10) and the DataModules that ``conf/data/*.yaml`` name."""
 
 from interplay.imbalance.data._cifar import torchvision_available
@@ -6,6 +7,13 @@ from interplay.imbalance.data._images import (
     CIFAR10AnomalyDataModule,
     DigitsAnomalyDataModule,
     ImageAnomalyDataModule,
+)
+from interplay.imbalance.data._rebalance import (
+    METHODS,
+    check_method,
+    class_weights,
+    effective_rho,
+    rebalance_indices,
 )
 from interplay.imbalance.data._regimes import (
     B0_MAX,
@@ -29,6 +37,7 @@ from interplay.imbalance.data._teacher_student import (
 
 __all__ = [
     "B0_MAX",
+    "METHODS",
     "NAMED_RHO",
     "CIFAR10AnomalyDataModule",
     "DigitsAnomalyDataModule",
@@ -38,9 +47,13 @@ __all__ = [
     "TestSetStream",
     "balanced_labels",
     "check_b0",
+    "check_method",
+    "class_weights",
+    "effective_rho",
     "intrinsic_imbalance",
     "replica_generators",
     "resolve_rho",
+    "rebalance_indices",
     "sample_dataset",
     "sample_inputs",
     "sample_teacher",

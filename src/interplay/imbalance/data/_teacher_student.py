@@ -24,6 +24,7 @@ import torch
 from lightning.pytorch import LightningDataModule
 
 from interplay.core import ConfigError, check_int_at_least, check_positive
+from interplay.imbalance.data._rebalance import check_method, class_weights, rebalance_indices
 from interplay.imbalance.data._regimes import (
     check_b0,
     intrinsic_imbalance,
@@ -106,12 +107,21 @@ class ReplicaBatches:
     copy, so one item is the data itself with ``step_sizes = [n] * steps_per_chunk``, i.e.
     ``steps_per_chunk`` gradient-descent steps per Lightning step (an "epoch" is then that
     many GD steps): tens of thousands of full-batch steps cost no per-epoch overhead.
+
+    ``weight`` (K, n), per-sample loss weights (``imbalance.method=reweight``), travels with
+    the samples: items are then ``(x, y, step_sizes, w)``; without it they stay 3-tuples.
     """
 
     def __init__(
-        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, steps_per_chunk: int, seed: int
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        batch_size: int,
+        steps_per_chunk: int,
+        seed: int,
+        weight: torch.Tensor | None = None,
     ):
-        self.x, self.y, self.batch_size = x, y, batch_size
+        self.x, self.y, self.batch_size, self.weight = x, y, batch_size, weight
         self.chunk_size = batch_size * steps_per_chunk
         self.generator = torch.Generator().manual_seed(seed)
 
@@ -138,9 +148,13 @@ class ReplicaBatches:
             )
         position = torch.arange(n)
         mine = (position % self.batch_size) % world == rank  # this rank's share of every batch
+        w = () if self.weight is None else (self.weight,)
         if self.full_batch:
-            x, y = (self.x, self.y) if world == 1 else (self.x[:, mine], self.y[:, mine])
-            yield x, y, [x.shape[1]] * (self.chunk_size // self.batch_size)
+            if world > 1:
+                x, y, *w = (t[:, mine] for t in (self.x, self.y, *w))
+            else:
+                x, y = self.x, self.y
+            yield x, y, [x.shape[1]] * (self.chunk_size // self.batch_size), *w
             return
         order = torch.argsort(torch.rand((n_replicas, n), generator=self.generator), dim=1)
         rows = torch.arange(n_replicas)[:, None]
@@ -149,7 +163,8 @@ class ReplicaBatches:
             keep = mine[start:stop]
             idx = order[:, start:stop][:, keep]
             steps = keep.split(self.batch_size)
-            yield self.x[rows, idx], self.y[rows, idx], [int(s.sum()) for s in steps]
+            sizes = [int(s.sum()) for s in steps]
+            yield self.x[rows, idx], self.y[rows, idx], sizes, *(t[rows, idx] for t in w)
 
 
 class TestSetStream:
@@ -191,7 +206,12 @@ class TeacherStudentDataModule(LightningDataModule):
 
     Args:
         N: input dimension. alpha: P/N (data scarcity). b0: teacher bias.
-        rho_train: fraction of positives in the training set (number, ``intrinsic``, ``balanced``).
+        rho_train: fraction of positives in the training set (number, ``intrinsic``, ``balanced``)
+            -- with ``method`` other than ``resample``, the *effective* fraction the loss sees.
+        method: how rho_train is reached (``imbalance.method``, see ``_rebalance``):
+            ``resample`` draws a fresh set with round(rho_train*P) positives (thesis eq. 1.34);
+            ``undersample`` / ``oversample`` resample one set drawn at rho0 (eq. 1.35);
+            ``reweight`` keeps that set and weights each class's loss.
         rho_test: fraction of positives of the primary test set; a second test set at the
             intrinsic rho0 is always evaluated too (metrics prefixed ``test_intrinsic/``).
         n_resamplings: K, the number of independent teacher + training-set draws.
@@ -214,6 +234,7 @@ class TeacherStudentDataModule(LightningDataModule):
         n_test: int = 10000,
         test_chunk: int = 2000,
         seed: int = 0,
+        method: str = "resample",
     ):
         super().__init__()
         self.N = check_int_at_least("data.N", N, 1)
@@ -233,28 +254,50 @@ class TeacherStudentDataModule(LightningDataModule):
             raise ConfigError(
                 f"data.alpha*data.N = {self.alpha * self.N} gives no training sample."
             )
+        self.method = check_method("imbalance.method", method)
         training_positives("data.rho_train", self.rho_train, self.n_train)
-        if self.batch_size > self.n_train:
+        if self.method != "resample":  # the one fixed set is drawn at rho0
+            training_positives("data.rho_train (the data set at rho0)", self.rho0, self.n_train)
+        n_fit = self._rebalanced_size()
+        if self.batch_size > n_fit:
             raise ConfigError(
-                f"data.batch_size={self.batch_size} exceeds the {self.n_train} training samples "
-                f"(alpha*N): use data.batch_size={self.n_train} (full batch) or a larger data.N."
+                f"data.batch_size={self.batch_size} exceeds the {n_fit} training samples "
+                f"(alpha*N, method {self.method}): use data.batch_size={n_fit} (full batch) "
+                "or a larger data.N."
             )
         self.teacher_weights: torch.Tensor | None = None
+        self.train_weight: torch.Tensor | None = None
+
+    def _rebalanced_size(self) -> int:
+        """Training set size after rebalancing (the counts do not depend on the draw)."""
+        if self.method not in ("undersample", "oversample"):
+            return self.n_train
+        labels = torch.zeros(self.n_train)
+        labels[: round(self.rho0 * self.n_train)] = 1.0
+        idx = rebalance_indices(labels, self.rho_train, self.method, torch.Generator())
+        return idx.shape[0]
 
     def setup(self, stage: str | None = None) -> None:
         if self.teacher_weights is not None:
             return
         gens = replica_generators(self.seed, self.n_resamplings)
-        shape = (self.n_resamplings, self.n_train)
+        shape = (self.n_resamplings, self._rebalanced_size())
         # Preallocated and filled one resampling at a time: peak memory = the data itself.
         self.train_x = torch.empty((*shape, self.N), dtype=torch.float32)
         self.train_y = torch.empty(shape, dtype=torch.float32)
+        if self.method == "reweight":
+            self.train_weight = torch.empty(shape, dtype=torch.float32)
         teachers = []
+        rho_draw = self.rho_train if self.method == "resample" else self.rho0
         for k, generator in enumerate(gens):
             teachers.append(sample_teacher(self.N, generator))
-            self.train_x[k], self.train_y[k] = sample_dataset(
-                teachers[-1], self.b0, self.n_train, self.rho_train, generator
-            )
+            x, y = sample_dataset(teachers[-1], self.b0, self.n_train, rho_draw, generator)
+            if self.method in ("undersample", "oversample"):
+                idx = rebalance_indices(y, self.rho_train, self.method, generator)
+                x, y = x[idx], y[idx]
+            elif self.method == "reweight":
+                self.train_weight[k] = class_weights(y, self.rho_train)
+            self.train_x[k], self.train_y[k] = x, y
         self.teacher_weights = torch.stack(teachers)
 
     def model_kwargs(self) -> dict:
@@ -267,7 +310,12 @@ class TeacherStudentDataModule(LightningDataModule):
 
     def train_dataloader(self) -> ReplicaBatches:
         return ReplicaBatches(
-            self.train_x, self.train_y, self.batch_size, self.steps_per_chunk, seed=self.seed + 1
+            self.train_x,
+            self.train_y,
+            self.batch_size,
+            self.steps_per_chunk,
+            seed=self.seed + 1,
+            weight=self.train_weight,
         )
 
     def test_dataloader(self) -> TestSetStream:

@@ -20,6 +20,7 @@ import torch
 from lightning.pytorch import LightningModule
 
 from interplay.core import check_int_at_least, check_positive
+from interplay.imbalance.data import effective_rho
 from interplay.imbalance.models._metrics import classification_metrics
 
 
@@ -73,7 +74,7 @@ class SphericalPerceptron(LightningModule):
         )
 
     def loss_and_gradients(
-        self, x: torch.Tensor, y: torch.Tensor
+        self, x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per-student mini-batch loss and its exact gradients, in closed form.
 
@@ -81,21 +82,30 @@ class SphericalPerceptron(LightningModule):
         dL_k/dh_kb = (sigma - y) sigma (1 - sigma) / B. Written out instead of autograd because
         a step costs a few tiny batched matmuls and autograd's bookkeeping would dominate
         (2.4x slower, measured); ``tests/test_perceptron.py`` checks it against autograd.
+        ``weight`` (K, B), per-sample loss weights (``imbalance.method=reweight``):
+        L_k = mean_b w_kb 1/2 (sigma - y)^2, still divided by B (the weights average to 1 over
+        the data set, so T_eff = lr/BS keeps its meaning).
         """
         scale = 1.0 / math.sqrt(self.n_features)
         h = torch.bmm(x, self.weight.detach()[:, :, None]).squeeze(2).mul_(scale)
         h.add_(self.bias.detach()[:, None])
         p = torch.sigmoid(h)
         residual = p - y
-        loss = 0.5 * residual.pow(2).mean(dim=1)
+        if weight is None:
+            loss = 0.5 * residual.pow(2).mean(dim=1)
+        else:
+            loss = 0.5 * (weight * residual.pow(2)).mean(dim=1)
+            residual.mul_(weight)
         dh = residual.mul_(p * (1 - p)).div_(x.shape[1])
         grad_w = torch.bmm(dh[:, None, :], x).squeeze(1).mul_(scale)
         return loss, grad_w, dh.sum(dim=1)
 
     @torch.no_grad()
-    def sgd_step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def sgd_step(
+        self, x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """One plain SGD step of every student, then back onto the sphere (eq. 1.33)."""
-        loss, grad_w, grad_b = self.loss_and_gradients(x, y)
+        loss, grad_w, grad_b = self.loss_and_gradients(x, y, weight)
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             # data-parallel SGD: average the gradients of the ranks' shares of the batch
             for grad in (grad_w, grad_b):
@@ -109,13 +119,15 @@ class SphericalPerceptron(LightningModule):
 
     def training_step(self, batch, batch_idx):
         """Plain SGD over the mini-batches of one chunk (see ``ReplicaBatches``); a full batch
-        arrives once with ``len(step_sizes)`` gradient-descent steps to take on it."""
-        x_chunk, y_chunk, step_sizes = batch
+        arrives once with ``len(step_sizes)`` gradient-descent steps to take on it. A fourth
+        item, per-sample loss weights, comes with ``imbalance.method=reweight``."""
+        x_chunk, y_chunk, step_sizes, *weight = batch
+        tensors = (x_chunk, y_chunk, *weight)
         if sum(step_sizes) == x_chunk.shape[1]:
-            steps = zip(x_chunk.split(step_sizes, dim=1), y_chunk.split(step_sizes, dim=1))
+            steps = zip(*(t.split(step_sizes, dim=1) for t in tensors))
         else:  # full batch, repeated (step_sizes = [n] * steps)
-            steps = ((x_chunk, y_chunk) for _ in step_sizes)
-        losses = [self.sgd_step(x, y) for x, y in steps]
+            steps = (tensors for _ in step_sizes)
+        losses = [self.sgd_step(*step) for step in steps]
         loss = torch.stack(losses).mean()
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, sync_dist=True)
 
@@ -133,7 +145,8 @@ class SphericalPerceptron(LightningModule):
 
     @torch.no_grad()
     def _replica_observables(self) -> dict[str, np.ndarray]:
-        """Teacher overlap R = w.w0/N, learned bias and training error, per resampling."""
+        """Teacher overlap R = w.w0/N, learned bias, training error (unweighted) and the
+        effective training class fraction the loss saw (``data._rebalance``), per resampling."""
         datamodule = self.trainer.datamodule
         teacher = datamodule.teacher_weights.to(self.weight)
         train_scores = torch.cat([self(x) for x in datamodule.train_x.split(4096, dim=1)], dim=1)
@@ -142,6 +155,9 @@ class SphericalPerceptron(LightningModule):
             "R": ((self.weight * teacher).sum(dim=1) / self.n_features).cpu().numpy(),
             "b": self.bias.detach().cpu().numpy(),
             "train_error": train_error.cpu().numpy(),
+            "effective_rho": effective_rho(
+                datamodule.train_y, getattr(datamodule, "train_weight", None)
+            ).numpy(),
         }
 
     def on_test_epoch_end(self) -> None:
