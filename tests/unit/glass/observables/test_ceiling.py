@@ -130,12 +130,24 @@ def test_ceiling_on_bapst_pickles():
 
 @pytest.mark.skipif(not EMBEDDED_KA3D.is_dir(), reason="embedded dataset missing")
 def test_ceiling_is_nan_without_runs(caplog):
+    """ka3d files store only the average over runs; the replayed halves (<stem>.halves.npy)
+    exist for the test split only, so the training files have no ceiling."""
     T = sorted(p.name for p in EMBEDDED_KA3D.glob("T*"))[-1][1:]
-    configs = load_directory(EMBEDDED_KA3D / f"T{T}" / "test", T=float(T))[:2]
-    assert all(c.propensity_halves is None for c in configs)  # ka3d stores only the average
+    configs = load_directory(EMBEDDED_KA3D / f"T{T}" / "train", T=float(T))[:2]
+    assert all(c.propensity_halves is None for c in configs)
     with caplog.at_level(logging.WARNING, logger="interplay.glass.observables"):
         obs = _evaluate(configs, halves=False)
     assert np.isnan(obs["ceiling_A"]).all() and obs["ceiling_A"].shape == (10,)
     assert sum("noise ceiling" in r.message for r in caplog.records) == 1
     metrics = {k: v for k, v, _ in observable_metrics(obs, list(range(10)))}
     assert np.isnan(metrics["test/ceiling_A"]) and np.isnan(metrics["test/ceiling_B_t3"])
+
+
+@pytest.mark.skipif(not EMBEDDED_KA3D.is_dir(), reason="embedded dataset missing")
+def test_ka3d_test_split_has_replayed_halves_and_a_ceiling():
+    configs = load_directory(EMBEDDED_KA3D / "T0.8" / "test", T=0.8)
+    for c in configs:  # the halves average to the stored md_prop (float32 rounding)
+        np.testing.assert_allclose(c.propensity_halves.mean(axis=0), c.propensity, rtol=1e-5)
+    obs = _evaluate(configs)
+    assert np.isfinite(obs["ceiling_A"]).all() and (obs["ceiling_A"] < 1).all()
+    assert 0.8 < obs["ceiling_A"][7] < 0.95  # at tau_alpha (index 7); measured 0.889
