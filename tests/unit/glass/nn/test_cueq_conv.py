@@ -93,6 +93,12 @@ def test_se3gnn_cueq_equals_e3nn_from_its_state_dict():
 
 @needs_cue
 def test_empty_graph_and_weight_layout_checked():
+    """Also: the paper's hidden layer (11 scalars, 8 channels per l) becomes uniform blocks of 8
+    channels, which cuEquivariance's CUDA kernel (uniform_1d) requires."""
+    paper = CueqKernel(conv_input_irreps(3, 8, 3), 3)
+    assert (
+        paper.uniform and paper.padded and paper.weight_order.numel() == 284 + 5 * 4
+    )  # 4 scalar paths
     irreps_in = conv_input_irreps(3, 2, 1)
     cueq = make_kernel("cueq", irreps_in, 1)
     h = torch.randn(5, irreps_in.dim, requires_grad=True)
@@ -100,6 +106,8 @@ def test_empty_graph_and_weight_layout_checked():
     weight = cueq.kernel_weights(torch.zeros(0, cueq.weight_numel))
     out = cueq(h, sh, weight, empty, empty, 5)
     assert out.shape == (5, cueq.irreps_mid.dim) and not out.any()
+    out.sum().backward()
+    assert h.grad is not None and not h.grad.any()
     with pytest.raises(ValueError, match="kernel_weights"):  # e3nn-ordered weights passed as-is
         cueq(h, sh, torch.zeros(0, cueq.weight_numel), empty, empty, 5)
 

@@ -173,8 +173,9 @@ class CueqKernel(TensorProductKernel):
             )
         x = torch.nn.functional.pad(h, (0, 1)) if self.padded else h
         x = x.index_select(1, self.in_map)  # e3nn layout -> uniform ir_mul segments
-        if edge_src.numel() == 0:
-            return h.new_zeros(num_nodes, self.irreps_mid.dim)
+        if edge_src.numel() == 0:  # cuEquivariance rejects empty batches; exact zeros,
+            # still in the autograd graph of h (zero gradient), as the other kernels return
+            return x[:, :0].sum(1, keepdim=True).repeat(1, self.irreps_mid.dim)
         (out,) = self.polynomial(h.device)(
             [weight, x, sh],
             input_indices={1: edge_src},  # h_j, gathered inside the kernel
