@@ -119,7 +119,7 @@ def worker(
     res = {"time": min(times), "times": times, "peak": max(peak, 0), "edges": n_edges}
     res["flops"], res["bytes"] = work_model(irreps_in, l_max, n, n_edges, h.element_size())
     if hasattr(kernel, "polynomial"):  # cueq: which cuEquivariance method ran
-        res["method"] = kernel.polynomial(dev).method
+        res["method"] = kernel.polynomial(h.device).method
     if impl in ("fast", "fused") and amortise:
         res["amortised"] = _amortised(kernel, h, sh, weight, src, dst, n, repeats, sync)
     return res
