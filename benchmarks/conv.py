@@ -5,6 +5,7 @@ the achieved GFLOP/s and fraction of the machine's measured peak (a float32 matm
 
     PYTHONPATH=src python benchmarks/conv.py                       # full table (long)
     PYTHONPATH=src python benchmarks/conv.py --lmax 3 --channels 8 --n 4096   # one case
+    PYTHONPATH=src python benchmarks/conv.py --device cuda --impls e3nn,fast,cueq  # on a GPU
 
 Layer = the kernel of ``SE3Conv`` (eq. 2.64: gather, channel-wise CG product with per-edge
 radial weights, scatter-sum onto the centres) for a hidden layer (input: 3 re-fed scalars +
@@ -117,6 +118,8 @@ def worker(
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss0
     res = {"time": min(times), "times": times, "peak": max(peak, 0), "edges": n_edges}
     res["flops"], res["bytes"] = work_model(irreps_in, l_max, n, n_edges, h.element_size())
+    if hasattr(kernel, "polynomial"):  # cueq: which cuEquivariance method ran
+        res["method"] = kernel.polynomial(h.device).method
     if impl in ("fast", "fused") and amortise:
         res["amortised"] = _amortised(kernel, h, sh, weight, src, dst, n, repeats, sync)
     return res
@@ -145,14 +148,25 @@ def work_model(irreps_in, l_max: int, n: int, n_edges: int, itemsize: int) -> tu
     return flops, edge_bytes + node_bytes
 
 
-def machine_peak(threads: int, size: int = 2048, repeats: int = 3) -> float:
-    """Measured peak of this machine: best GFLOP/s of a float32 (size x size) matmul."""
+def machine_peak(threads: int, size: int = 2048, repeats: int = 3, device: str = "cpu") -> float:
+    """Measured peak of this machine: best GFLOP/s of a float32 (size x size) matmul (on a GPU
+    with size 8192; TF32 off, as in the kernels' float32 arithmetic)."""
     import torch
 
+    dev = torch.device(device)
     torch.set_num_threads(threads)
-    a, b = torch.rand(size, size), torch.rand(size, size)
-    a @ b
-    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    if dev.type == "cuda":
+        size = max(size, 8192)
+        torch.backends.cuda.matmul.allow_tf32 = False
+    a, b = torch.rand(size, size, device=dev), torch.rand(size, size, device=dev)
+
+    def mm():
+        a @ b
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+
+    mm()
+    best = min(_timed(mm) for _ in range(repeats))
     return 2 * size**3 / best / 1e9
 
 
@@ -244,7 +258,12 @@ def main() -> None:
     ap.add_argument("--channels", type=int, nargs="+", default=[4, 8])
     ap.add_argument("--n", type=int, nargs="+", default=[1000, 4096])
     ap.add_argument("--repeats", type=int, default=3, help="timed passes after one warm-up")
-    ap.add_argument("--impls", nargs="+", default=["e3nn", "fast", "fused"])
+    ap.add_argument(
+        "--impls",
+        nargs="+",
+        default=["e3nn", "fast", "fused"],
+        help="registered conv_impl names, space- or comma-separated (e.g. e3nn,fast,fused,cueq)",
+    )
     ap.add_argument("--limit", type=float, default=240.0, help="seconds per (case, kernel)")
     ap.add_argument("--mem-gb", type=float, default=20.0, help="address-space limit (CPU)")
     ap.add_argument("--threads", type=int, default=0, help="0: torch's default")
@@ -257,6 +276,7 @@ def main() -> None:
     ap.add_argument("--amortise", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    args.impls = [i for arg in args.impls for i in arg.split(",") if i]  # "e3nn,fast,cueq" too
     if args.device == "auto":
         import torch
 
@@ -281,7 +301,7 @@ def main() -> None:
     import torch
 
     threads = args.threads or torch.get_num_threads()
-    peak = machine_peak(threads) if args.device == "cpu" else float("nan")
+    peak = machine_peak(threads, device=args.device)
     print(
         f"# SE(3) conv kernel, forward + backward of one layer; device={args.device}, "
         f"threads={threads}, {args.repeats} timed passes (median [min, max]), limit "
@@ -297,7 +317,7 @@ def main() -> None:
     print(head)
     print("-" * len(head), flush=True)
     speedups: dict[str, float] = {}
-    amortised = {}
+    amortised, methods = {}, {}
     for l_max in args.lmax:
         for channels in args.channels:
             for n in args.n:
@@ -324,10 +344,14 @@ def main() -> None:
                             ratio = f"{statistics.median(ref['times']) / med:6.1f}x"
                             if (l_max, channels, n) == (3, 8, 4096):
                                 speedups[impl] = statistics.median(ref["times"]) / med
+                    if "method" in r:
+                        methods[impl] = r["method"]
                     if "amortised" in r:
                         amortised[impl] = r["amortised"]
                     row += f" {gfs:>5} {frac:>5} {ratio:>7}"
                 print(row, flush=True)
+    for impl, method in sorted(methods.items()):
+        print(f"# {impl}: cuEquivariance method {method!r} (naive = its pure-PyTorch fallback)")
     for impl, am in amortised.items():
         parts = ", ".join(f"{k} {v:.3f} s" for k, v in am.items())
         print(

@@ -90,7 +90,8 @@ class TensorProductKernel(nn.Module):
       then m). ``sh`` (E, irreps_sh.dim): component-normalised real spherical harmonics.
     * ``weight`` (E, weight_numel): radial filter values laid out ``[triplet][channel]`` in the
       order of :attr:`triplets` -- or, when :attr:`weight_order` is set, those columns in that
-      order (``weight[:, weight_order]``), and when :attr:`weight_split` is set, a tuple of
+      order (``weight[:, weight_order]``; a column may repeat, e.g. for padded channels
+      whose gradient is zero), and when :attr:`weight_split` is set, a tuple of
       contiguous column blocks of those sizes (see :meth:`kernel_weights`).
     * ``edge_src`` = j (row 0 of edge_index), ``edge_dst`` = i (row 1); messages are summed at i.
     * Output (N, irreps_mid.dim): one ``mul x l_O`` block per triplet, in triplet order, with
