@@ -24,7 +24,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
-from interplay.softness_toy._arrhenius import linear_fit, softness_arrhenius
+from interplay.softness_toy._arrhenius import ArrheniusFit, linear_fit, softness_arrhenius
 
 # -- the model: features, barrier, rearrangements (Sec. II) -------------------------------------
 
@@ -196,17 +196,10 @@ def fit_svm(
 
 
 @dataclass
-class Inference:
-    """Everything of Figs. 1/2/4 for one trained SVM."""
+class Inference(ArrheniusFit):
+    """Everything of Figs. 1/2/4 for one trained SVM: the Arrhenius inference (Figs. 1a-c)
+    plus the toy model's ground truth on the test particles (Fig. 1d)."""
 
-    temperatures: np.ndarray
-    alpha: np.ndarray  # (n_T,) logistic intercepts
-    beta: np.ndarray  # (n_T,) logistic slopes
-    s_grid: np.ndarray  # softness values of Fig. 1b
-    log_p: np.ndarray  # (n_T, n_S)
-    barrier_grid: np.ndarray  # dE(S) on s_grid (Fig. 1c)
-    sigma_grid: np.ndarray  # Sigma(S) on s_grid
-    barrier_vs_softness: dict[str, float]  # linear fit dE = e0 + e1 S
     test_softness: np.ndarray
     test_energy: np.ndarray  # true barrier of the test particles
     inferred_energy: np.ndarray  # e0 + e1 S of the test particles (Fig. 1d)
@@ -247,14 +240,7 @@ def infer_energy(
                              temperatures, s_test, mode, n_grid, quantiles)  # fmt: skip
     inferred = fit.inferred_barrier(s_test)
     return Inference(
-        temperatures=fit.temperatures,
-        alpha=fit.alpha,
-        beta=fit.beta,
-        s_grid=fit.s_grid,
-        log_p=fit.log_p,
-        barrier_grid=fit.barrier_grid,
-        sigma_grid=fit.sigma_grid,
-        barrier_vs_softness=fit.barrier_vs_softness,
+        **vars(fit),
         test_softness=s_test,
         test_energy=test.energy,
         inferred_energy=inferred,
