@@ -107,11 +107,15 @@ def sweep_constants(summary: Path) -> dict[str, float]:
     summary.csv``) summarises, read from the first job's ``.hydra/config.yaml``; {} if none.
 
     ``interplay-collect`` only writes the *swept* overrides as columns, so a constant such as
-    ``data.alpha`` must come from the jobs themselves.
+    ``data.alpha`` must come from the jobs themselves. A CSV that is not inside a ``summary/``
+    folder is no collect output: its neighbours are unrelated runs, and nothing is read.
     """
     import yaml
 
-    configs = sorted(summary.resolve().parent.parent.glob("*/.hydra/config.yaml"))
+    folder = summary.resolve().parent
+    if folder.name != "summary":
+        return {}
+    configs = sorted(folder.parent.glob("*/.hydra/config.yaml"))
     if not configs:
         return {}
     cfg = yaml.safe_load(configs[0].read_text()) or {}

@@ -64,3 +64,13 @@ def test_missing_constant_is_an_error_naming_overlay_fixed(tmp_path):
     plt.close(fig)
     fixed = load_overlay(str(path), {"data.rho_train": 0.5})
     assert fixed["data.rho_train"].eq(0.5).all()
+
+
+def test_a_csv_outside_summary_reads_no_neighbouring_job_configs(tmp_path):
+    """Only collect's <sweep>/summary/summary.csv has jobs beside it; a CSV elsewhere must not
+    pick up unrelated runs that happen to sit next to its folder."""
+    _summary(tmp_path, True)  # a sweep at alpha = 2 under tmp_path/sweep
+    loose = tmp_path / "sweep" / "0" / "mine.csv"  # its parent's parent holds that sweep
+    pd.DataFrame({"data.rho_train": [0.5], "R_mean": [0.4], "R_sem": [0.01]}).to_csv(loose)
+    table = load_overlay(str(loose), fixed={"data.alpha": 1.1})
+    assert table["data.alpha"].eq(1.1).all()
