@@ -96,9 +96,11 @@ def collect(argv: Sequence[str] | None = None) -> None:
 
     from interplay.glass.analysis import sweep_report
     from interplay.runs import collect as collect_runs
+    from interplay.runs import load_runs
 
-    report = sweep_report(args.sweep_dir, args.x)  # none unless propensity runs
-    table = collect_runs(args.sweep_dir, args.x, metric_figures=not report)
+    runs = load_runs(args.sweep_dir)  # read once for both reports
+    report = sweep_report(args.sweep_dir, args.x, runs)  # none unless propensity runs
+    table = collect_runs(args.sweep_dir, args.x, metric_figures=not report, runs=runs)
     with pd.option_context("display.width", 160, "display.max_columns", 12):
         print(table)
     for path in report:

@@ -173,14 +173,18 @@ def _log_to_wandb(sweep_dir: Path, figures: list[Path], table: pd.DataFrame) -> 
 
 
 def collect(
-    sweep_dir: str | Path, x: str | None = None, metric_figures: bool = True
+    sweep_dir: str | Path,
+    x: str | None = None,
+    metric_figures: bool = True,
+    runs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Write ``summary.csv`` and figures into ``sweep_dir/summary``; return the table.
 
     ``metric_figures=False`` skips the one-PNG-per-metric figures (a family report that draws
-    its own, e.g. the ~100 per-timescale keys of a propensity run, asks for that)."""
+    its own, e.g. the ~100 per-timescale keys of a propensity run, asks for that). ``runs``:
+    the :func:`load_runs` table when the caller has read it already."""
     sweep_dir = Path(sweep_dir)
-    runs = load_runs(sweep_dir)
+    runs = load_runs(sweep_dir) if runs is None else runs
     by = swept_keys(runs)
     if x is None and len(by) == 1:
         x = by[0]

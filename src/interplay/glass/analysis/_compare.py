@@ -275,9 +275,10 @@ def compare(
     threads: int = 1,
 ) -> list[Row]:
     """Train every model on every dataset; write ``comparison.md`` / ``.json`` into ``out``."""
-    unknown = [m for m in models if m not in available_models()]
+    known = available_models()
+    unknown = [m for m in models if m not in known]
     if unknown:
-        raise ConfigError(f"models={unknown}: unknown; choose from {available_models()}")
+        raise ConfigError(f"models={unknown}: unknown; choose from {known}")
     table = dataset_table(settings)
     unknown = [d for d in dataset_names if d not in table]
     if unknown:

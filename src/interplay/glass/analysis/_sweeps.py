@@ -57,15 +57,21 @@ def timescale_columns(runs: pd.DataFrame) -> dict[int, str]:
     return dict(sorted(cols.items()))
 
 
-def job_times(job_dir: str | Path) -> dict[int, float]:
-    """``{time index: t}`` of one job, from its ``observables.npz`` (no pickles)."""
+def observable_arrays(job_dir: str | Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The ``keys`` present in one job's ``observables.npz`` (no pickles); {} without it."""
     path = Path(job_dir) / "observables.npz"
     if not path.exists():
         return {}
     with np.load(path, allow_pickle=False) as npz:
-        if "time_indices" not in npz.files or "times" not in npz.files:
-            return {}
-        return dict(zip(npz["time_indices"].astype(int).tolist(), npz["times"].tolist()))
+        return {k: np.asarray(npz[k], dtype=float) for k in keys if k in npz.files}
+
+
+def job_times(job_dir: str | Path) -> dict[int, float]:
+    """``{time index: t}`` of one job, from its ``observables.npz``."""
+    grid = observable_arrays(job_dir, ("time_indices", "times"))
+    if len(grid) < 2:
+        return {}
+    return dict(zip(grid["time_indices"].astype(int).tolist(), grid["times"].tolist()))
 
 
 # ----------------------------------------------------------------------- Fig. 2.9
@@ -124,14 +130,6 @@ def plot_training_curves(jobs: list[tuple[str, Path]], path: Path) -> Path | Non
 
 
 # ----------------------------------------------------------------- Fig. 2.10 (top)
-def _npz_arrays(job_dir: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
-    path = job_dir / "observables.npz"
-    if not path.exists():
-        return {}
-    with np.load(path, allow_pickle=False) as npz:
-        return {k: np.asarray(npz[k], dtype=float) for k in keys if k in npz.files}
-
-
 def plot_pearson_vs_time(
     groups: list[tuple[str, list[Path]]], path: Path, tau_alpha: float | None = None
 ) -> Path | None:
@@ -142,7 +140,9 @@ def plot_pearson_vs_time(
     keys = ("times", "pearson_A", "pearson_A_lo", "pearson_A_hi", "ceiling_A")
     for i, (label, dirs) in enumerate(groups):
         arrays = [
-            a for a in (_npz_arrays(d, keys) for d in dirs) if {"pearson_A", "times"} <= a.keys()
+            a
+            for a in (observable_arrays(d, keys) for d in dirs)
+            if {"pearson_A", "times"} <= a.keys()
         ]
         t = arrays[0]["times"] if arrays else None
         arrays = [a for a in arrays if a["times"].shape == t.shape]
@@ -284,11 +284,13 @@ def _resolve_x(runs: pd.DataFrame, by: list[str], x: str | None) -> str | None:
     return x
 
 
-def sweep_report(sweep_dir: str | Path, x: str | None = None) -> list[Path]:
+def sweep_report(
+    sweep_dir: str | Path, x: str | None = None, runs: pd.DataFrame | None = None
+) -> list[Path]:
     """Figs. 2.9, 2.10-top, 2.15-2.16 and Table 2.1 of a propensity multirun (module doc);
     returns the written paths (none when the jobs are not propensity runs)."""
     sweep_dir = Path(sweep_dir)
-    runs = load_runs(sweep_dir)
+    runs = load_runs(sweep_dir) if runs is None else runs
     if not is_propensity_sweep(runs):
         return []
     if HEADLINE not in runs:
